@@ -1,0 +1,43 @@
+/** Opcodes of client-to-server command frames: `[opcode, id, ...args]`. */
+export const enum Command {
+  Subscribe = 1,
+  Unsubscribe = 2,
+  Publish = 3,
+  Ping = 4,
+}
+
+/** Opcodes of server-to-client frames. */
+export const enum Frame {
+  Publication = 0,
+  Reply = 1,
+  Error = 2,
+}
+
+/** Error codes carried by error replies `[2, id, code, message]` (see docs/PROTOCOL.md). */
+export const ErrorCode = {
+  /** The frame is not valid msgpack, not an array, or a field has the wrong type. */
+  BadRequest: 100,
+  /** The opcode is not one of the documented commands. */
+  UnknownCommand: 101,
+  /** The channel name breaks the channel syntax or length limit. */
+  InvalidChannel: 102,
+  /** The publication data is larger than `maxMessageSize`. */
+  MessageTooLarge: 103,
+  /** The connection already holds `maxSubscriptionsPerConnection` channels. */
+  TooManySubscriptions: 104,
+  /** The broker could not accept the publication (for example Redis is down). */
+  BrokerUnavailable: 105,
+  /** The server is shutting down and accepts no new commands. */
+  ShuttingDown: 106,
+  /** An unexpected server-side failure; the connection stays usable. */
+  Internal: 500,
+} as const;
+
+/** One of the documented error codes. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes the server sends (see docs/PROTOCOL.md). */
+export const CloseCode = {
+  /** Server shutting down or restarting: reconnect (to this or another process). */
+  GoingAway: 1001,
+} as const;

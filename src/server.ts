@@ -1,0 +1,121 @@
+import type { Broker } from './broker/broker';
+import { createBroker } from './broker/create-broker';
+import type { Options } from './config/options';
+import { defaultOptions } from './config/options';
+import { createLogger, type Logger } from './log/logger';
+import { encodeEnvelope } from './protocol/envelope';
+import { CloseCode } from './protocol/opcodes';
+import { ChannelRegistry } from './transport/channel-registry';
+import { createFanout, type FanoutStats } from './transport/fanout';
+import { registerHttpRoutes } from './transport/http-routes';
+import { uws, type TemplatedApp, type WebSocket, type us_listen_socket } from './transport/uws';
+import { WS_PATH, createWsBehavior, type SocketData } from './transport/ws-handler';
+
+/** Reason sent with the going-away close frame on shutdown. */
+export const SHUTDOWN_REASON = 'server shutting down, reconnect';
+
+/** The listen call failed; the message names the option to change. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+/**
+ * One broadcaster process: the uWS app (WebSocket /ws and HTTP API) plus its broker.
+ * `start()` listens, `stop()` closes clients with 1001 and disconnects the broker.
+ */
+export class BroadcasterServer {
+  /** The frozen options this server runs with. */
+  readonly options: Readonly<Options>;
+  /** The process logger. */
+  readonly logger: Logger;
+  /** The broker between processes. */
+  readonly broker: Broker;
+  /** Fan-out counters. */
+  readonly stats: FanoutStats = { delivered: 0, invalid: 0 };
+  private readonly app: TemplatedApp;
+  private readonly sockets = new Set<WebSocket<SocketData>>();
+  private listenSocket: us_listen_socket | null = null;
+  private boundPort = 0;
+  private shuttingDown = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(options: Partial<Options> = {}, logger?: Logger) {
+    this.options = Object.freeze({ ...defaultOptions(), ...options });
+    this.logger = logger ?? createLogger(this.options.logLevel);
+    this.broker = createBroker(this.options, this.logger);
+    this.app = uws.App();
+    const registry = new ChannelRegistry(this.app, this.broker);
+    this.broker.onMessage(createFanout(this.app, this.logger, this.stats));
+    this.app.ws<SocketData>(WS_PATH, createWsBehavior({
+      options: this.options,
+      broker: this.broker,
+      registry,
+      logger: this.logger,
+      sockets: this.sockets,
+      isShuttingDown: () => this.shuttingDown,
+    }));
+    registerHttpRoutes(this.app, {
+      options: this.options,
+      broker: this.broker,
+      logger: this.logger,
+      notReadyReason: () => this.notReadyReason(),
+    });
+  }
+
+  /** The bound TCP port (useful with port 0), or 0 before start. */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Number of open WebSocket connections. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** Why the process should not receive traffic, or null when it is ready. */
+  notReadyReason(): string | null {
+    if (this.shuttingDown) return 'shutting down';
+    if (this.listenSocket === null) return 'not listening';
+    return this.broker.isReady() ? null : this.broker.readinessReason();
+  }
+
+  /** Connects the broker (without waiting for it) and listens; resolves with the bound port. */
+  async start(): Promise<number> {
+    await this.broker.start();
+    const { host, port } = this.options;
+    const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen(host, port, resolve));
+    if (socket === false) {
+      throw new ListenError(`cannot listen on ${host}:${port}: the address is in use by a process without SO_REUSEPORT or not available; choose another --port / --host`);
+    }
+    this.listenSocket = socket;
+    this.boundPort = uws.us_socket_local_port(socket as never);
+    this.logger.info({ host, port: this.boundPort, broker: this.broker.kind, path: WS_PATH }, 'listening');
+    return this.boundPort;
+  }
+
+  /** Publishes `data` on `channel` through the broker, as the HTTP API does. */
+  publish(channel: string, data: Uint8Array | string): Promise<void> {
+    return this.broker.publish(channel, encodeEnvelope(data));
+  }
+
+  /** Stops accepting, closes every client with 1001 (reconnect), closes the broker. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.listenSocket !== null) {
+      uws.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+    const count = this.sockets.size;
+    for (const ws of [...this.sockets]) ws.end(CloseCode.GoingAway, SHUTDOWN_REASON);
+    this.logger.info({ clients: count }, 'shutdown: closed clients');
+    await this.broker.close();
+  }
+}

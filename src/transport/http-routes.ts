@@ -1,0 +1,83 @@
+import type { Broker } from '../broker/broker';
+import type { Options } from '../config/options';
+import type { Logger } from '../log/logger';
+import { channelNameProblem } from '../protocol/channel-name';
+import { encodeEnvelope } from '../protocol/envelope';
+import { readBody } from './http-body';
+import { sendError, sendJson } from './http-reply';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
+
+/** Path of the HTTP publish endpoint; `:channel` is the channel name. */
+export const PUBLISH_ROUTE = '/v1/channels/:channel/publish';
+
+/** What the HTTP routes need from the server. */
+export interface HttpContext {
+  options: Readonly<Options>;
+  broker: Broker;
+  logger: Logger;
+  /** Why the process is not ready, or null when it is. */
+  notReadyReason(): string | null;
+}
+
+function methodNotAllowed(allow: string) {
+  return (res: HttpResponse, req: HttpRequest): void => {
+    sendError(res, '405 Method Not Allowed', 'method_not_allowed', `${req.getMethod().toUpperCase()} is not allowed here; use ${allow}`, { Allow: allow });
+  };
+}
+
+function publishHandler(ctx: HttpContext) {
+  return (res: HttpResponse, req: HttpRequest): void => {
+    // Valid channel names hold only URL-safe characters, so the raw path segment is the name.
+    const channel = req.getParameter(0);
+    const lengthHeader = req.getHeader('content-length');
+    const contentLength = lengthHeader === '' ? null : Number(lengthHeader);
+    const limit = ctx.options.maxMessageSize;
+    readBody(res, Number.isFinite(contentLength) ? contentLength : null, limit, (body) => {
+      if (body === 'aborted') return;
+      if (body === 'too_large') {
+        res.cork(() => {
+          res.writeStatus('413 Payload Too Large').writeHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify({ error: 'message_too_large', message: `body is over the ${limit}-byte limit (--max-message-size)` }), true);
+        });
+        return;
+      }
+      const problem = channelNameProblem(channel);
+      if (problem !== null) {
+        sendError(res, '400 Bad Request', 'invalid_channel', problem);
+        return;
+      }
+      if (body.length === 0) {
+        sendError(res, '400 Bad Request', 'empty_body', 'the request body is the message data and must not be empty');
+        return;
+      }
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      ctx.broker.publish(channel, encodeEnvelope(body)).then(
+        () => {
+          if (!aborted) sendJson(res, '200 OK', { ok: true, channel, size: body.length });
+        },
+        (err: Error) => {
+          ctx.logger.warn({ channel, err: err.message }, 'http publish failed');
+          if (!aborted) sendError(res, '503 Service Unavailable', 'broker_unavailable', `the broker did not accept the message: ${err.message}`);
+        },
+      );
+    });
+  };
+}
+
+/** Registers the HTTP API: publish, /healthz, /readyz, and JSON 404/405 answers for the rest. */
+export function registerHttpRoutes(app: TemplatedApp, ctx: HttpContext): void {
+  app.post(PUBLISH_ROUTE, publishHandler(ctx));
+  app.any(PUBLISH_ROUTE, methodNotAllowed('POST'));
+  app.get('/healthz', (res) => sendJson(res, '200 OK', { status: 'ok' }));
+  app.any('/healthz', methodNotAllowed('GET'));
+  app.get('/readyz', (res) => {
+    const reason = ctx.notReadyReason();
+    if (reason === null) sendJson(res, '200 OK', { status: 'ready', broker: ctx.broker.kind });
+    else sendJson(res, '503 Service Unavailable', { status: 'not_ready', reason, broker: ctx.broker.kind });
+  });
+  app.any('/readyz', methodNotAllowed('GET'));
+  app.any('/*', (res, req) => {
+    sendError(res, '404 Not Found', 'not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; see docs/PROTOCOL.md`);
+  });
+}
