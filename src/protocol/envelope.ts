@@ -48,7 +48,7 @@ function stringOrBinaryEnd(buf: Uint8Array, pos: number): number {
   return end <= buf.length ? end : -1;
 }
 
-/** End of a msgpack unsigned integer or nil at `pos`, or -1 when it is something else. */
+/** End of a msgpack unsigned integer (or whole float64) or nil at `pos`, or -1 when it is something else. */
 function uintOrNilEnd(buf: Uint8Array, pos: number): number {
   if (pos >= buf.length) return -1;
   const t = buf[pos]!;
@@ -58,7 +58,12 @@ function uintOrNilEnd(buf: Uint8Array, pos: number): number {
   else if (t === 0xcd) end = pos + 3;
   else if (t === 0xce) end = pos + 5;
   else if (t === 0xcf) end = pos + 9;
-  else return -1;
+  else if (t === 0xcb && pos + 9 <= buf.length) {
+    // JavaScript encoders write integers above 2^32 as float64: accept whole, non-negative ones.
+    const value = Buffer.from(buf.buffer, buf.byteOffset + pos + 1, 8).readDoubleBE(0);
+    if (!Number.isInteger(value) || value < 0) return -1;
+    end = pos + 9;
+  } else return -1;
   return end <= buf.length ? end : -1;
 }
 

@@ -77,6 +77,9 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: HttpContext): void {
     else sendJson(res, '503 Service Unavailable', { status: 'not_ready', reason, broker: ctx.broker.kind });
   });
   app.any('/readyz', methodNotAllowed('GET'));
+  app.any('/ws', (res) => {
+    sendError(res, '426 Upgrade Required', 'upgrade_required', '/ws is the WebSocket endpoint: connect with a WebSocket client', { Upgrade: 'websocket' });
+  });
   app.any('/*', (res, req) => {
     sendError(res, '404 Not Found', 'not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; see docs/PROTOCOL.md`);
   });

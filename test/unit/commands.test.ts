@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pack, unpack } from 'msgpackr';
+import { decodeCommand, encodeError, encodeReply } from '../../src/protocol/commands';
+import { Command, ErrorCode } from '../../src/protocol/opcodes';
+import { ProtocolError } from '../../src/protocol/protocol-error';
+
+const LIMIT = 1000;
+
+function fails(bytes: Uint8Array, code: number, id: number | null, message: RegExp): void {
+  assert.throws(
+    () => decodeCommand(bytes, LIMIT),
+    (err: unknown) => err instanceof ProtocolError && err.code === code && err.requestId === id && message.test(err.message),
+  );
+}
+
+test('decodes every command', () => {
+  assert.deepEqual(decodeCommand(pack([1, 7, 'news']), LIMIT), { op: Command.Subscribe, id: 7, channel: 'news' });
+  assert.deepEqual(decodeCommand(pack([2, 8, 'news']), LIMIT), { op: Command.Unsubscribe, id: 8, channel: 'news' });
+  assert.deepEqual(decodeCommand(pack([3, 9, 'news', Buffer.from('x')]), LIMIT), { op: Command.Publish, id: 9, channel: 'news', data: Buffer.from('x') });
+  assert.deepEqual(decodeCommand(pack([3, 9, 'news', 'text']), LIMIT), { op: Command.Publish, id: 9, channel: 'news', data: 'text' });
+  assert.deepEqual(decodeCommand(pack([4, 0xffffffff]), LIMIT), { op: Command.Ping, id: 0xffffffff });
+});
+
+test('documented hex examples decode as the protocol document says', () => {
+  assert.deepEqual(decodeCommand(Buffer.from('930101a46e657773', 'hex'), LIMIT), { op: Command.Subscribe, id: 1, channel: 'news' });
+  assert.deepEqual(decodeCommand(Buffer.from('940302a46e657773c4026869', 'hex'), LIMIT), { op: Command.Publish, id: 2, channel: 'news', data: Buffer.from('hi') });
+  assert.deepEqual(decodeCommand(Buffer.from('920403', 'hex'), LIMIT), { op: Command.Ping, id: 3 });
+});
+
+test('malformed frames get BadRequest without a request id', () => {
+  fails(Buffer.from([0xd9]), ErrorCode.BadRequest, null, /msgpack/);
+  fails(pack('hello'), ErrorCode.BadRequest, null, /array/);
+  fails(pack([1]), ErrorCode.BadRequest, null, /array/);
+  fails(pack({ 0: 1, 1: 2 }), ErrorCode.BadRequest, null, /array/);
+  fails(pack([1, -1, 'news']), ErrorCode.BadRequest, null, /request id/);
+  fails(pack([1, 1.5, 'news']), ErrorCode.BadRequest, null, /request id/);
+  fails(pack([1, 'x', 'news']), ErrorCode.BadRequest, null, /request id/);
+  fails(pack([1, 2 ** 32, 'news']), ErrorCode.BadRequest, null, /request id/);
+});
+
+test('field errors carry the request id and the documented code', () => {
+  fails(pack([9, 5]), ErrorCode.UnknownCommand, 5, /unknown opcode 9/);
+  fails(pack(['sub', 5]), ErrorCode.UnknownCommand, 5, /unknown opcode/);
+  fails(pack([1, 5]), ErrorCode.BadRequest, 5, /subscribe takes 3 elements/);
+  fails(pack([1, 5, 'a', 'b']), ErrorCode.BadRequest, 5, /subscribe takes 3/);
+  fails(pack([1, 5, 42]), ErrorCode.BadRequest, 5, /string/);
+  fails(pack([1, 5, 'bad channel']), ErrorCode.InvalidChannel, 5, /may only contain/);
+  fails(pack([2, 5, '']), ErrorCode.InvalidChannel, 5, /empty/);
+  fails(pack([3, 5, 'news']), ErrorCode.BadRequest, 5, /publish takes 4/);
+  fails(pack([3, 5, 'news', 42]), ErrorCode.BadRequest, 5, /bin or str/);
+  fails(pack([3, 5, 'news', Buffer.alloc(LIMIT + 1)]), ErrorCode.MessageTooLarge, 5, /1001 bytes, the limit is 1000/);
+  fails(pack([3, 5, 'news', 'é'.repeat(501)]), ErrorCode.MessageTooLarge, 5, /1002 bytes/);
+  fails(pack([4, 5, 'extra']), ErrorCode.BadRequest, 5, /ping takes 2/);
+});
+
+test('data exactly at the limit is accepted', () => {
+  const cmd = decodeCommand(pack([3, 1, 'news', Buffer.alloc(LIMIT)]), LIMIT);
+  assert.equal(cmd.op, Command.Publish);
+});
+
+test('replies encode as [1, id, result] and [2, id, code, message]', () => {
+  assert.deepEqual(encodeReply(3), Buffer.from('930103c0', 'hex'));
+  assert.deepEqual(unpack(encodeReply(3, { a: 1 })), [1, 3, { a: 1 }]);
+  assert.deepEqual(unpack(encodeError(4, ErrorCode.InvalidChannel, 'bad')), [2, 4, 102, 'bad']);
+  assert.deepEqual(unpack(encodeError(null, ErrorCode.BadRequest, 'x')), [2, null, 100, 'x']);
+});
