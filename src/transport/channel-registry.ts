@@ -35,7 +35,8 @@ export class ChannelRegistry {
   /** Called from the uWS `subscription` handler when a topic's local subscriber count changes. */
   onTopicCount(channel: string, newCount: number, oldCount: number): void {
     if (oldCount === 0 && newCount > 0) void this.broker.subscribe(channel);
-    else if (newCount === 0) this.dropIfUnused(channel);
+    // Inside this callback uWS may still count the leaving socket: trust newCount.
+    else if (newCount === 0 && !this.holds.has(channel)) this.broker.unsubscribe(channel);
   }
 
   private dropIfUnused(channel: string): void {

@@ -23,7 +23,7 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       server = await start();
     });
     after(async () => {
-      await Promise.all(clients.map((c) => c.close()));
+      await Promise.allSettled(clients.map((c) => c.close()));
       await server.stop();
     });
 

@@ -111,7 +111,11 @@ export class TestClient {
   async close(): Promise<void> {
     if (this.closed !== null) return;
     this.ws.close();
-    await this.waitClosed();
+    try {
+      await this.waitClosed(2000);
+    } catch {
+      this.ws.terminate();
+    }
   }
 }
 

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { pack } from 'msgpackr';
+import { Publisher } from '../../src/publisher/publisher';
+import { freePort } from '../helpers/free-port';
+import { TestRedis } from '../helpers/redis-server';
+import { ServerProcess } from '../helpers/server-process';
+import { TestClient, httpPublish } from '../helpers/test-client';
+import { waitFor } from '../helpers/wait';
+
+const BASE = ['--host', '127.0.0.1', '--log-level', 'info'];
+
+describe('several processes on one Redis', () => {
+  let redis: TestRedis;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let c: ServerProcess;
+  let d: ServerProcess;
+  const clients: TestClient[] = [];
+  const connect = async (server: ServerProcess, query: string): Promise<TestClient> => {
+    const client = await TestClient.connect(server.wsUrl(query));
+    clients.push(client);
+    return client;
+  };
+  const numsub = async (channel: string): Promise<number> => {
+    const conn = redis.client();
+    try {
+      const reply = (await conn.pubsub('NUMSUB', channel)) as [string, number];
+      return Number(reply[1]);
+    } finally {
+      conn.disconnect();
+    }
+  };
+
+  before(async () => {
+    redis = await TestRedis.start();
+    a = await ServerProcess.start([...BASE, '--port', '0', '--redis-url', redis.url]);
+    b = await ServerProcess.start([...BASE, '--port', '0', '--redis-url', redis.url]);
+    // c and d share one port through SO_REUSEPORT (a port the kernel picked for port 0 is not shareable).
+    const shared = String(await freePort());
+    c = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url]);
+    d = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url]);
+  });
+  after(async () => {
+    await Promise.allSettled(clients.map((cl) => cl.close()));
+    await Promise.allSettled([a, b, c, d].map((s) => s.stop()));
+    await redis.kill();
+  });
+
+  test('two processes on one port: wherever a client lands, it gets every message', async () => {
+    assert.equal(d.port, c.port);
+    // The kernel spreads these connections over both listeners of the shared port.
+    const shared = await Promise.all(Array.from({ length: 16 }, () => connect(c, '?channels=same:1')));
+    const onB = await connect(b, '?channels=same:1');
+    for (let i = 0; i < 10; i++) assert.equal((await httpPublish(c.http, 'same:1', String(i))).status, 200);
+    for (const client of [...shared, onB]) assert.equal((await client.waitPublications(10, 'same:1')).length, 10);
+  });
+
+  test('a message published through any process reaches the subscribers of all processes', async () => {
+    const onA = await connect(a, '?channels=x:1');
+    const onB = await connect(b, '?channels=x:1');
+    assert.equal((await httpPublish(b.http, 'x:1', 'from b')).status, 200);
+    const viaWs = await connect(a, '');
+    assert.deepEqual(await viaWs.command(3, 'x:1', Buffer.from('from a')), [1, 1, null]);
+    for (const client of [onA, onB]) {
+      const got = await client.waitPublications(2, 'x:1');
+      assert.deepEqual(got.map((p) => p.data.toString()), ['from b', 'from a']);
+    }
+  });
+
+  test('raw Redis PUBLISH of the documented envelope (any language) and the Node Publisher', async () => {
+    const onA = await connect(a, '?channels=raw:1');
+    const onB = await connect(b, '?channels=raw:1');
+    const conn = redis.client();
+    // What a PHP or Python backend sends: PUBLISH bc:<channel> <msgpack [1, data]>.
+    assert.equal(await conn.publish('bc:raw:1', Buffer.from('9201c403616263', 'hex')), 2, 'one subscriber connection per process');
+    conn.disconnect();
+    const publisher = new Publisher({ redisUrl: redis.url });
+    assert.equal(await publisher.publish('raw:1', 'from node'), 2);
+    await assert.rejects(publisher.publish('bad channel', 'x'), /invalid channel/);
+    await publisher.close();
+    for (const client of [onA, onB]) {
+      const got = await client.waitPublications(2, 'raw:1');
+      assert.deepEqual(got.map((p) => p.data), [Buffer.from('abc'), 'from node']);
+    }
+  });
+
+  test('an invalid envelope is dropped with a warning; the channel keeps working', async () => {
+    const client = await connect(a, '?channels=inv:1');
+    const conn = redis.client();
+    await conn.publish('bc:inv:1', 'plain text is not an envelope');
+    await conn.publish('bc:inv:1', pack([1, Buffer.from('ok')]));
+    conn.disconnect();
+    const got = await client.waitPublications(1, 'inv:1');
+    assert.deepEqual(got.map((p) => p.data), [Buffer.from('ok')]);
+    await waitFor('warning log', () => a.logs.some((l) => /not a valid envelope/.test(String(l.msg))));
+  });
+
+  test('Redis subscriptions are reference-counted per process', async () => {
+    assert.equal(await numsub('bc:rc:1'), 0);
+    const one = await connect(a, '?channels=rc:1');
+    const two = await connect(a, '?channels=rc:1');
+    const three = await connect(b, '');
+    await three.command(1, 'rc:1');
+    assert.equal(await numsub('bc:rc:1'), 2, 'one SUBSCRIBE per process, not per socket');
+    await one.close();
+    assert.equal(await numsub('bc:rc:1'), 2, 'a still has a local subscriber');
+    await two.command(2, 'rc:1');
+    await waitFor('a to unsubscribe', async () => (await numsub('bc:rc:1')) === 1);
+    await three.close();
+    await waitFor('b to unsubscribe', async () => (await numsub('bc:rc:1')) === 0);
+    await two.close();
+  });
+});
