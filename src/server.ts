@@ -6,7 +6,8 @@ import { createLogger, type Logger } from './log/logger';
 import { encodeEnvelope } from './protocol/envelope';
 import { CloseCode } from './protocol/opcodes';
 import { ChannelRegistry } from './transport/channel-registry';
-import { createFanout, type FanoutStats } from './transport/fanout';
+import { createStats, type ServerStats } from './stats';
+import { createFanout } from './transport/fanout';
 import { registerHttpRoutes } from './transport/http-routes';
 import { uws, type TemplatedApp, type WebSocket, type us_listen_socket } from './transport/uws';
 import { WS_PATH, createWsBehavior, type SocketData } from './transport/ws-handler';
@@ -33,8 +34,8 @@ export class BroadcasterServer {
   readonly logger: Logger;
   /** The broker between processes. */
   readonly broker: Broker;
-  /** Fan-out counters. */
-  readonly stats: FanoutStats = { delivered: 0, invalid: 0 };
+  /** Process counters, read by the metrics exporter. */
+  readonly stats: ServerStats = createStats();
   private readonly app: TemplatedApp;
   private readonly sockets = new Set<WebSocket<SocketData>>();
   private listenSocket: us_listen_socket | null = null;
@@ -49,18 +50,25 @@ export class BroadcasterServer {
     this.app = uws.App();
     const registry = new ChannelRegistry(this.app, this.broker);
     this.broker.onMessage(createFanout(this.app, this.logger, this.stats));
+    let wasReady = false;
+    this.broker.onState((ready) => {
+      if (ready && wasReady) this.stats.brokerReconnects++;
+      if (ready) wasReady = true;
+    });
     this.app.ws<SocketData>(WS_PATH, createWsBehavior({
       options: this.options,
       broker: this.broker,
       registry,
       logger: this.logger,
       sockets: this.sockets,
+      stats: this.stats,
       isShuttingDown: () => this.shuttingDown,
     }));
     registerHttpRoutes(this.app, {
       options: this.options,
       broker: this.broker,
       logger: this.logger,
+      stats: this.stats,
       notReadyReason: () => this.notReadyReason(),
     });
   }

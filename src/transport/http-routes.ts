@@ -3,6 +3,7 @@ import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import { channelNameProblem } from '../protocol/channel-name';
 import { encodeEnvelope } from '../protocol/envelope';
+import type { ServerStats } from '../stats';
 import { readBody } from './http-body';
 import { sendError, sendJson } from './http-reply';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
@@ -15,6 +16,8 @@ export interface HttpContext {
   options: Readonly<Options>;
   broker: Broker;
   logger: Logger;
+  /** Process counters. */
+  stats: ServerStats;
   /** Why the process is not ready, or null when it is. */
   notReadyReason(): string | null;
 }
@@ -54,9 +57,11 @@ function publishHandler(ctx: HttpContext) {
       res.onAborted(() => (aborted = true));
       ctx.broker.publish(channel, encodeEnvelope(body)).then(
         () => {
+          ctx.stats.publishedHttp++;
           if (!aborted) sendJson(res, '200 OK', { ok: true, channel, size: body.length });
         },
         (err: Error) => {
+          ctx.stats.publishFailures++;
           ctx.logger.warn({ channel, err: err.message }, 'http publish failed');
           if (!aborted) sendError(res, '503 Service Unavailable', 'broker_unavailable', `the broker did not accept the message: ${err.message}`);
         },

@@ -4,10 +4,11 @@ import type { Logger } from '../log/logger';
 import { channelNameProblem } from '../protocol/channel-name';
 import { decodeCommand, encodeError, encodeReply, type ClientCommand } from '../protocol/commands';
 import { encodeEnvelope } from '../protocol/envelope';
-import { Command, ErrorCode } from '../protocol/opcodes';
+import { Command, ErrorCode, type ErrorCodeValue } from '../protocol/opcodes';
 import { ProtocolError } from '../protocol/protocol-error';
+import type { ServerStats } from '../stats';
 import type { ChannelRegistry } from './channel-registry';
-import { sendError } from './http-reply';
+import { sendError as sendHttpError } from './http-reply';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from './uws';
 
 /** Path of the WebSocket endpoint. */
@@ -33,6 +34,8 @@ export interface WsContext {
   registry: ChannelRegistry;
   logger: Logger;
   sockets: Set<WebSocket<SocketData>>;
+  /** Process counters. */
+  stats: ServerStats;
   /** True once shutdown started: no new connections or commands. */
   isShuttingDown(): boolean;
 }
@@ -54,30 +57,45 @@ function send(ws: WebSocket<SocketData>, frame: Buffer): void {
   if (!ws.getUserData().closed) ws.send(frame, true, false);
 }
 
+function sendErrorReply(ctx: WsContext, ws: WebSocket<SocketData>, id: number | null, code: ErrorCodeValue, message: string): void {
+  ctx.stats.commandErrors++;
+  send(ws, encodeError(id, code, message));
+}
+
 function handleCommand(ctx: WsContext, ws: WebSocket<SocketData>, cmd: ClientCommand): void {
   const data = ws.getUserData();
   switch (cmd.op) {
     case Command.Subscribe: {
       if (!ws.isSubscribed(cmd.channel)) {
         if (data.subscriptions >= ctx.options.maxSubscriptionsPerConnection) {
-          send(ws, encodeError(cmd.id, ErrorCode.TooManySubscriptions, `already subscribed to ${data.subscriptions} channels, the limit is ${ctx.options.maxSubscriptionsPerConnection}`));
+          sendErrorReply(ctx, ws, cmd.id, ErrorCode.TooManySubscriptions, `already subscribed to ${data.subscriptions} channels, the limit is ${ctx.options.maxSubscriptionsPerConnection}`);
           return;
         }
         ws.subscribe(cmd.channel);
         data.subscriptions++;
+        ctx.stats.subscriptions++;
       }
       // Reply once the broker delivers the channel: a publication after the reply reaches us.
       void ctx.broker.subscribe(cmd.channel).then(() => send(ws, encodeReply(cmd.id)));
       return;
     }
     case Command.Unsubscribe:
-      if (ws.unsubscribe(cmd.channel)) data.subscriptions--;
+      if (ws.unsubscribe(cmd.channel)) {
+        data.subscriptions--;
+        ctx.stats.subscriptions--;
+      }
       send(ws, encodeReply(cmd.id));
       return;
     case Command.Publish:
       ctx.broker.publish(cmd.channel, encodeEnvelope(cmd.data)).then(
-        () => send(ws, encodeReply(cmd.id)),
-        (err: Error) => send(ws, encodeError(cmd.id, ErrorCode.BrokerUnavailable, `the broker did not accept the message: ${err.message}`)),
+        () => {
+          ctx.stats.publishedWs++;
+          send(ws, encodeReply(cmd.id));
+        },
+        (err: Error) => {
+          ctx.stats.publishFailures++;
+          sendErrorReply(ctx, ws, cmd.id, ErrorCode.BrokerUnavailable, `the broker did not accept the message: ${err.message}`);
+        },
       );
       return;
     case Command.Ping:
@@ -101,12 +119,14 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       if (ctx.isShuttingDown()) {
-        sendError(res, '503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
+        ctx.stats.handshakesRefused++;
+        sendHttpError(res, '503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
         return;
       }
       const channels = parseUrlChannels(req.getQuery(), options.maxSubscriptionsPerConnection);
       if (typeof channels === 'string') {
-        sendError(res, '400 Bad Request', 'invalid_channel', channels);
+        ctx.stats.handshakesRefused++;
+        sendHttpError(res, '400 Bad Request', 'invalid_channel', channels);
         return;
       }
       let aborted = false;
@@ -124,22 +144,26 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
     open: (ws: WebSocket<SocketData>): void => {
       const data = ws.getUserData();
       ctx.sockets.add(ws);
+      ctx.stats.connectionsOpened++;
+      ctx.stats.subscriptions += data.initial.length;
       for (const channel of data.initial) ws.subscribe(channel);
       data.subscriptions = data.initial.length;
       ctx.registry.release(data.initial);
       data.initial = [];
     },
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer): void => {
+      ctx.stats.commandsIn++;
+      ctx.stats.bytesIn += message.byteLength;
       let cmd: ClientCommand;
       try {
         cmd = decodeCommand(new Uint8Array(message), options.maxMessageSize);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
-        send(ws, encodeError(err.requestId, err.code, err.message));
+        sendErrorReply(ctx, ws, err.requestId, err.code, err.message);
         return;
       }
       if (ctx.isShuttingDown()) {
-        send(ws, encodeError(cmd.id, ErrorCode.ShuttingDown, 'the server is shutting down; reconnect to another process'));
+        sendErrorReply(ctx, ws, cmd.id, ErrorCode.ShuttingDown, 'the server is shutting down; reconnect to another process');
         return;
       }
       handleCommand(ctx, ws, cmd);
@@ -148,8 +172,11 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
       ctx.registry.onTopicCount(Buffer.from(topic).toString('latin1'), newCount, oldCount);
     },
     close: (ws: WebSocket<SocketData>): void => {
-      ws.getUserData().closed = true;
+      const data = ws.getUserData();
+      data.closed = true;
       ctx.sockets.delete(ws);
+      ctx.stats.connectionsClosed++;
+      ctx.stats.subscriptions -= data.subscriptions;
     },
   };
 }
