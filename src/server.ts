@@ -3,7 +3,10 @@ import { createBroker } from './broker/create-broker';
 import type { Options } from './config/options';
 import { defaultOptions } from './config/options';
 import { createLogger, type Logger } from './log/logger';
-import { encodeEnvelope } from './protocol/envelope';
+import { HistoryPolicies } from './config/history-policy';
+import type { StreamPosition } from './broker/broker';
+import { encodeData } from './protocol/envelope';
+import { ChannelSequencer } from './transport/channel-sequencer';
 import { CloseCode } from './protocol/opcodes';
 import { ChannelRegistry } from './transport/channel-registry';
 import { createStats, type ServerStats } from './stats';
@@ -46,19 +49,28 @@ export class BroadcasterServer {
   constructor(options: Partial<Options> = {}, logger?: Logger) {
     this.options = Object.freeze({ ...defaultOptions(), ...options });
     this.logger = logger ?? createLogger(this.options.logLevel);
-    this.broker = createBroker(this.options, this.logger);
+    this.broker = createBroker(this.options, this.logger, this.stats);
     this.app = uws.App();
-    const registry = new ChannelRegistry(this.app, this.broker);
-    this.broker.onMessage(createFanout(this.app, this.logger, this.stats));
+    const policies = new HistoryPolicies(this.options);
+    const sequencer = new ChannelSequencer(this.broker, createFanout(this.app, this.stats), this.stats, this.logger);
+    const registry = new ChannelRegistry(this.app, this.broker, (channel) => sequencer.forget(channel));
+    this.broker.onMessage((channel, envelope) => sequencer.accept(channel, envelope));
     let wasReady = false;
     this.broker.onState((ready) => {
-      if (ready && wasReady) this.stats.brokerReconnects++;
+      if (ready && wasReady) {
+        this.stats.brokerReconnects++;
+        // Publications made while this process was cut off are fetched from history.
+        sequencer.verifyAll();
+      }
       if (ready) wasReady = true;
     });
     this.app.ws<SocketData>(WS_PATH, createWsBehavior({
       options: this.options,
       broker: this.broker,
       registry,
+      sequencer,
+      policies,
+      maxBackpressure: this.options.maxBackpressure,
       logger: this.logger,
       sockets: this.sockets,
       stats: this.stats,
@@ -66,6 +78,7 @@ export class BroadcasterServer {
     }));
     registerHttpRoutes(this.app, {
       options: this.options,
+      policies,
       broker: this.broker,
       logger: this.logger,
       stats: this.stats,
@@ -81,6 +94,13 @@ export class BroadcasterServer {
   /** Number of open WebSocket connections. */
   get connections(): number {
     return this.sockets.size;
+  }
+
+  /** Bytes queued in user space for all connections right now (read at metrics scrape time). */
+  bufferedBytes(): number {
+    let total = 0;
+    for (const ws of this.sockets) total += ws.getBufferedAmount();
+    return total;
   }
 
   /** Why the process should not receive traffic, or null when it is ready. */
@@ -104,9 +124,9 @@ export class BroadcasterServer {
     return this.boundPort;
   }
 
-  /** Publishes `data` on `channel` through the broker, as the HTTP API does. */
-  publish(channel: string, data: Uint8Array | string): Promise<void> {
-    return this.broker.publish(channel, encodeEnvelope(data));
+  /** Publishes `data` on `channel` through the broker, as the HTTP API does; resolves with its position (null without history). */
+  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
+    return this.broker.publish(channel, encodeData(data));
   }
 
   /** Stops accepting, closes every client with 1001 (reconnect), closes the broker. Idempotent. */

@@ -31,10 +31,26 @@ export interface ServerStats {
   bytesOut: number;
   /** Envelopes dropped because they were not valid. */
   invalidEnvelopes: number;
-  /** Connections closed because their send backlog passed maxBackpressure. */
-  slowConsumersClosed: number;
+  /** Connections closed without a close frame (1006): network loss, or a send backlog over maxBackpressure. */
+  abnormalCloses: number;
   /** Times the broker became ready again after having been ready once. */
   brokerReconnects: number;
+  /** Broker connections dropped because a health probe went unanswered (stalled connection). */
+  brokerProbeFailures: number;
+  /** Offset gaps seen on incoming publications (missed by this process's subscriber). */
+  gapsDetected: number;
+  /** Gaps filled from history before forwarding newer publications. */
+  gapsRepaired: number;
+  /** Resync notices sent because publications could not be repaired (history lost or epoch changed). */
+  resyncsSent: number;
+  /** Publications dropped because their offset was already forwarded. */
+  duplicatesDropped: number;
+  /** Subscriptions with a position whose missed publications were all delivered. */
+  recoveriesSucceeded: number;
+  /** Subscriptions with a position that could not be recovered (history too short or epoch changed). */
+  recoveriesFailed: number;
+  /** Publications delivered from history by recoveries. */
+  publicationsRecovered: number;
 }
 
 /** A zeroed set of counters. */
@@ -54,7 +70,15 @@ export function createStats(): ServerStats {
     framesOut: 0,
     bytesOut: 0,
     invalidEnvelopes: 0,
-    slowConsumersClosed: 0,
+    abnormalCloses: 0,
     brokerReconnects: 0,
+    brokerProbeFailures: 0,
+    gapsDetected: 0,
+    gapsRepaired: 0,
+    resyncsSent: 0,
+    duplicatesDropped: 0,
+    recoveriesSucceeded: 0,
+    recoveriesFailed: 0,
+    publicationsRecovered: 0,
   };
 }

@@ -4,6 +4,32 @@ export type MessageHandler = (channel: string, envelope: Buffer) => void;
 /** Called when the broker becomes ready or stops being ready, with the reason. */
 export type StateHandler = (ready: boolean, reason: string) => void;
 
+/** A position in a channel's stream: the offset of its latest publication within an epoch. */
+export interface StreamPosition {
+  /** Offset of the latest publication (0 before the first one). */
+  offset: number;
+  /** Identifier of the channel's current history; it changes whenever the history is lost. */
+  epoch: string;
+}
+
+/** One publication kept in history. */
+export interface HistoryEntry {
+  /** Its offset in the channel. */
+  offset: number;
+  /** Its envelope `[1, data, offset, epoch]`, as fanned out. */
+  envelope: Buffer;
+}
+
+/** A slice of a channel's history. */
+export interface HistoryPage {
+  /** The channel's current epoch. */
+  epoch: string;
+  /** Offset of the channel's latest publication. */
+  top: number;
+  /** Publications after the requested offset, oldest first, at most the requested number. */
+  publications: HistoryEntry[];
+}
+
 /**
  * The bus between processes. Implementations: `memory` (one process) and `redis`.
  * The server calls subscribe once per channel when its first local subscriber arrives and
@@ -14,8 +40,17 @@ export interface Broker {
   readonly kind: string;
   /** Starts connecting; resolves at once, readiness is reported through onState. */
   start(): Promise<void>;
-  /** Sends an envelope to every process subscribed to `channel`. Rejects when the bus cannot take it. */
-  publish(channel: string, envelope: Buffer): Promise<void>;
+  /**
+   * Publishes an encoded data element (msgpack bin or str) on `channel`. When the channel keeps
+   * history, the next offset, the history write and the fan-out happen atomically and the new
+   * position is returned; otherwise null. Rejects when the bus cannot take it.
+   */
+  publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null>;
+  /**
+   * Reads publications with offset > `since` (at most `limit`), with the channel's epoch and
+   * latest offset. Null when the channel keeps no history. Rejects when the bus is unreachable.
+   */
+  history(channel: string, since: number, limit: number): Promise<HistoryPage | null>;
   /**
    * Starts receiving `channel` (idempotent). Resolves once the bus confirmed the subscription,
    * or at once while the bus is down (the subscription is then made when it returns).

@@ -1,11 +1,23 @@
+import { HistoryPolicies } from '../config/history-policy';
 import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
+import type { ServerStats } from '../stats';
 import type { Broker } from './broker';
 import { MemoryBroker } from './memory-broker';
 import { RedisBroker } from './redis-broker';
 
 /** Picks the broker the options ask for: Redis when `redisUrl` is set, else the in-memory one. */
-export function createBroker(options: Readonly<Options>, logger: Logger): Broker {
-  if (options.redisUrl === null) return new MemoryBroker();
-  return new RedisBroker({ url: options.redisUrl, prefix: options.redisPrefix, logger });
+export function createBroker(options: Readonly<Options>, logger: Logger, stats: ServerStats): Broker {
+  const policies = new HistoryPolicies(options);
+  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl);
+  return new RedisBroker({
+    url: options.redisUrl,
+    prefix: options.redisPrefix,
+    logger,
+    policies,
+    metaTtl: options.historyMetaTtl,
+    probeInterval: options.redisProbeInterval,
+    probeTimeout: options.redisProbeTimeout,
+    stats,
+  });
 }

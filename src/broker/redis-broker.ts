@@ -1,6 +1,10 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import type { HistoryPolicies } from '../config/history-policy';
 import type { Logger } from '../log/logger';
-import type { Broker, MessageHandler, StateHandler } from './broker';
+import type { ServerStats } from '../stats';
+import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
+import { RedisProbe } from './redis-probe';
+import { RedisStreams } from './redis-streams';
 
 /** Channels per SUBSCRIBE/UNSUBSCRIBE command when many change at once (e.g. after a reconnect). */
 export const SUBSCRIBE_BATCH = 1000;
@@ -13,6 +17,16 @@ export interface RedisBrokerOptions {
   prefix: string;
   /** Process logger. */
   logger: Logger;
+  /** History size and ttl of each channel. */
+  policies: HistoryPolicies;
+  /** Seconds offset counters and epochs live after a channel's last publication. */
+  metaTtl: number;
+  /** Milliseconds between PING probes on each connection. */
+  probeInterval: number;
+  /** Milliseconds a probe may go unanswered before the connection is reopened. */
+  probeTimeout: number;
+  /** Process counters. */
+  stats: ServerStats;
 }
 
 /** Reconnect delay: 50 ms doubling up to 2 s, forever. */
@@ -44,6 +58,8 @@ export class RedisBroker implements Broker {
   private lastReady = false;
   private closed = false;
   private lastError = '';
+  private readonly streams: RedisStreams;
+  private readonly probes: RedisProbe[];
 
   constructor(options: RedisBrokerOptions) {
     this.prefix = options.prefix;
@@ -67,6 +83,14 @@ export class RedisBroker implements Broker {
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.handler(channel.toString('latin1', this.prefixLength), message);
     });
+    this.streams = new RedisStreams(this.pub, options.prefix, options.policies, options.metaTtl);
+    this.probes = [this.pub, this.sub].map(
+      (conn) =>
+        new RedisProbe(conn, options.probeInterval, options.probeTimeout, (waited) => {
+          options.stats.brokerProbeFailures++;
+          this.logger.warn({ role: conn === this.pub ? 'publisher' : 'subscriber', waitedMs: waited }, 'redis connection stalled: PING unanswered, reconnecting');
+        }),
+    );
   }
 
   private watch(conn: Redis, role: string, setReady: (ready: boolean) => void): void {
@@ -104,8 +128,12 @@ export class RedisBroker implements Broker {
     }
   }
 
-  async publish(channel: string, envelope: Buffer): Promise<void> {
-    await this.pub.publish(this.prefix + channel, envelope);
+  publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
+    return this.streams.publish(channel, dataElement);
+  }
+
+  history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
+    return this.streams.history(channel, since, limit);
   }
 
   subscribe(channel: string): Promise<void> {
@@ -215,6 +243,7 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const probe of this.probes) probe.stop();
     this.settleAll();
     this.pub.disconnect();
     this.sub.disconnect();

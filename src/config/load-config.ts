@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config-error';
-import { LOG_LEVELS, OPTION_SPECS, defaultOptions, type OptionSpec, type Options } from './options';
+import { parseNamespaces } from './history-policy';
+import { LOG_LEVELS, OPTION_SPECS, SLOW_CONSUMER_POLICIES, defaultOptions, type OptionSpec, type Options } from './options';
 
 /** What the command line asked for: run with options, or print help or the version. */
 export type CliRequest = { kind: 'run'; options: Readonly<Options> } | { kind: 'help' } | { kind: 'version' };
@@ -21,6 +22,10 @@ function describeAllowed(spec: OptionSpec): string {
       return 'a redis:// or rediss:// URL';
     case 'string':
       return 'a non-empty string';
+    case 'policy':
+      return `one of ${SLOW_CONSUMER_POLICIES.join(', ')}`;
+    case 'namespaces':
+      return 'prefix=size/ttl entries, comma-separated';
   }
 }
 
@@ -58,6 +63,13 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): Options[keyof O
     }
     case 'string':
       if (typeof raw !== 'string' || raw.length === 0) throw invalid(spec, source, raw);
+      return raw;
+    case 'policy':
+      if (typeof raw !== 'string' || !(SLOW_CONSUMER_POLICIES as readonly string[]).includes(raw)) throw invalid(spec, source, raw);
+      return raw;
+    case 'namespaces':
+      if (typeof raw !== 'string') throw invalid(spec, source, raw);
+      parseNamespaces(raw);
       return raw;
   }
 }
@@ -125,6 +137,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const idle = result.idleTimeout;
   if (idle !== 0 && idle < 8) {
     throw new ConfigError('idleTimeout', `invalid idleTimeout ${idle}: set --idle-timeout / BROADCASTER_IDLE_TIMEOUT to 0 (off) or 8-960 seconds`);
+  }
+  if (result.maxBackpressure < result.maxMessageSize + 1024) {
+    throw new ConfigError(
+      'maxBackpressure',
+      `invalid maxBackpressure ${result.maxBackpressure}: it must hold one whole message; set --max-backpressure to at least --max-message-size + 1024 (${result.maxMessageSize + 1024})`,
+    );
   }
   return { kind: 'run', options: Object.freeze(result) };
 }

@@ -4,6 +4,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** One of the accepted log levels. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Policies accepted by `--slow-consumer-policy`. */
+export const SLOW_CONSUMER_POLICIES = ['close', 'drop'] as const;
+
+/** One of the accepted slow-consumer policies. */
+export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
+
 /** The complete, validated server configuration. Every field has a documented default. */
 export interface Options {
   /** TCP port for WebSocket and HTTP; 0 picks a free port. */
@@ -26,6 +32,28 @@ export interface Options {
   idleTimeout: number;
   /** Milliseconds allowed for a graceful shutdown before the process exits anyway. */
   shutdownTimeout: number;
+  /** Publications kept per channel for recovery (0 disables history and offsets). */
+  historySize: number;
+  /** Seconds a channel's history lives after its last publication. */
+  historyTtl: number;
+  /** Seconds a channel's offset counter and epoch live after its last publication. */
+  historyMetaTtl: number;
+  /** Per-namespace history overrides: `prefix=size/ttl,...` (longest matching prefix wins). */
+  historyNamespaces: string;
+  /** What to do with a client whose send backlog passes maxBackpressure. */
+  slowConsumerPolicy: SlowConsumerPolicy;
+  /** Milliseconds between health probes (PING) on each Redis connection. */
+  redisProbeInterval: number;
+  /** Milliseconds a Redis probe may take before the connection is dropped and reopened. */
+  redisProbeTimeout: number;
+  /** Worker processes sharing the port under the built-in supervisor; 0 = one per CPU core, 1 = no supervisor. */
+  workers: number;
+  /** Base admin port (metrics, health); process i listens on adminPort + i. 0 disables the admin listener. */
+  adminPort: number;
+  /** Address of the admin listener. */
+  adminHost: string;
+  /** Instance number of this process under systemd (broadcaster@N); added to adminPort. */
+  instance: number;
 }
 
 /** How one option is given and checked. */
@@ -37,7 +65,7 @@ export interface OptionSpec {
   /** Environment variable name. */
   env: string;
   /** Value type used to parse flag and environment strings. */
-  type: 'integer' | 'string' | 'url' | 'level';
+  type: 'integer' | 'string' | 'url' | 'level' | 'policy' | 'namespaces';
   /** Default value. */
   default: Options[keyof Options];
   /** Inclusive integer bounds, for integer options. */
@@ -75,6 +103,28 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'shutdownTimeout', flag: 'shutdown-timeout', env: 'BROADCASTER_SHUTDOWN_TIMEOUT', type: 'integer',
     default: 10000, min: 0, max: 600000,
     help: 'Milliseconds a graceful shutdown (SIGTERM/SIGINT) may take before the process exits anyway.' },
+  { key: 'historySize', flag: 'history-size', env: 'BROADCASTER_HISTORY_SIZE', type: 'integer', default: 100, min: 0, max: 1_000_000,
+    help: 'Publications kept per channel for recovery; every publication gets an offset. 0 disables history and offsets.' },
+  { key: 'historyTtl', flag: 'history-ttl', env: 'BROADCASTER_HISTORY_TTL', type: 'integer', default: 300, min: 1, max: 30 * 86400,
+    help: "Seconds a channel's history lives after its last publication." },
+  { key: 'historyMetaTtl', flag: 'history-meta-ttl', env: 'BROADCASTER_HISTORY_META_TTL', type: 'integer', default: 86400, min: 1, max: 365 * 86400,
+    help: "Seconds a channel's offset counter and epoch live after its last publication (when they expire, the channel gets a new epoch)." },
+  { key: 'historyNamespaces', flag: 'history-namespaces', env: 'BROADCASTER_HISTORY_NAMESPACES', type: 'namespaces', default: '',
+    help: 'Per-namespace history: prefix=size/ttl, comma-separated, e.g. "chat:=100/300,live:=0/1" (longest matching prefix wins; size 0 disables).' },
+  { key: 'slowConsumerPolicy', flag: 'slow-consumer-policy', env: 'BROADCASTER_SLOW_CONSUMER_POLICY', type: 'policy', default: 'close',
+    help: 'A client whose backlog passes --max-backpressure is closed ("close", it reconnects and recovers) or skips publications until it catches up ("drop", it sees an offset gap).' },
+  { key: 'redisProbeInterval', flag: 'redis-probe-interval', env: 'BROADCASTER_REDIS_PROBE_INTERVAL', type: 'integer', default: 1000, min: 100, max: 60000,
+    help: 'Milliseconds between PING probes on each Redis connection (detects stalled connections).' },
+  { key: 'redisProbeTimeout', flag: 'redis-probe-timeout', env: 'BROADCASTER_REDIS_PROBE_TIMEOUT', type: 'integer', default: 3000, min: 100, max: 60000,
+    help: 'Milliseconds a Redis probe may go unanswered before the connection is dropped and reopened.' },
+  { key: 'workers', flag: 'workers', env: 'BROADCASTER_WORKERS', type: 'integer', default: 0, min: 0, max: 256,
+    help: 'Worker processes sharing the port under the built-in supervisor (restarts crashed workers, drains all on SIGTERM, rolling restart on SIGHUP); 0 = one per CPU core, 1 = a single process without supervisor. Without --redis-url always one process.' },
+  { key: 'adminPort', flag: 'admin-port', env: 'BROADCASTER_ADMIN_PORT', type: 'integer', default: 0, min: 0, max: 65535,
+    help: 'Base port of the admin listener (GET /metrics, /healthz, /readyz); worker i (or systemd instance i) uses this port + i. 0 disables it.' },
+  { key: 'adminHost', flag: 'admin-host', env: 'BROADCASTER_ADMIN_HOST', type: 'string', default: '127.0.0.1',
+    help: 'Address of the admin listener.' },
+  { key: 'instance', flag: 'instance', env: 'BROADCASTER_INSTANCE', type: 'integer', default: 0, min: 0, max: 1000,
+    help: 'Instance number of this process when a service manager runs one process per unit (systemd broadcaster@N); its admin port is --admin-port + N.' },
 ];
 
 /** The defaults of every option, as one object. */

@@ -5,12 +5,30 @@ import { ProtocolError } from './protocol-error';
 
 /** A decoded, validated client command. */
 export type ClientCommand =
-  | { op: Command.Subscribe; id: number; channel: string }
+  | { op: Command.Subscribe; id: number; channel: string; since: RecoveryPosition | null }
   | { op: Command.Unsubscribe; id: number; channel: string }
   | { op: Command.Publish; id: number; channel: string; data: Uint8Array | string }
   | { op: Command.Ping; id: number };
 
 const MAX_REQUEST_ID = 0xffffffff;
+
+/** A client's last seen position in a channel, from which it asks to recover. */
+export interface RecoveryPosition {
+  /** Offset of the last publication the client processed. */
+  offset: number;
+  /** Epoch the offset belongs to. */
+  epoch: string;
+}
+
+/** Longest epoch accepted from clients (server epochs are 12 characters). */
+const MAX_CLIENT_EPOCH = 64;
+
+/** Checks an offset and epoch given by a client; returns the position or a problem description. */
+export function checkPosition(offset: unknown, epoch: unknown): RecoveryPosition | string {
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return 'offset must be an unsigned integer';
+  if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > MAX_CLIENT_EPOCH) return `epoch must be a string of 1-${MAX_CLIENT_EPOCH} characters`;
+  return { offset, epoch };
+}
 
 function readChannel(frame: unknown[], id: number): string {
   const channel = frame[2];
@@ -47,9 +65,16 @@ export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): Client
     throw new ProtocolError(ErrorCode.BadRequest, 'request id must be an unsigned 32-bit integer');
   }
   switch (op) {
-    case Command.Subscribe:
-      expectLength(frame, 3, 'subscribe', id);
-      return { op, id, channel: readChannel(frame, id) };
+    case Command.Subscribe: {
+      if (frame.length !== 3 && frame.length !== 5) {
+        throw new ProtocolError(ErrorCode.BadRequest, `subscribe takes 3 elements, or 5 with a position [1, id, channel, offset, epoch]; got ${frame.length}`, id);
+      }
+      const channel = readChannel(frame, id);
+      if (frame.length === 3) return { op, id, channel, since: null };
+      const position = checkPosition(typeof frame[3] === 'bigint' ? Number(frame[3]) : frame[3], frame[4]);
+      if (typeof position === 'string') throw new ProtocolError(ErrorCode.BadRequest, position, id);
+      return { op, id, channel, since: position };
+    }
     case Command.Unsubscribe:
       expectLength(frame, 3, 'unsubscribe', id);
       return { op, id, channel: readChannel(frame, id) };
@@ -77,6 +102,16 @@ export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): Client
 /** Encodes a success reply `[1, id, result]`. */
 export function encodeReply(id: number, result: unknown = null): Buffer {
   return packr.pack([Frame.Reply, id, result]);
+}
+
+/** Encodes the result frame of a URL subscription `[3, channel, result]`. */
+export function encodeSubscribed(channel: string, result: unknown): Buffer {
+  return packr.pack([Frame.Subscribed, channel, result]);
+}
+
+/** Encodes a resync notice `[4, channel, reason]`: publications of the channel were lost. */
+export function encodeResync(channel: string, reason: string): Buffer {
+  return packr.pack([Frame.Resync, channel, reason]);
 }
 
 /** Encodes an error reply `[2, id|nil, code, message]`. */

@@ -13,11 +13,72 @@ export interface EnvelopeView {
   offsetStart: number;
   /** End (exclusive) of the offset element. */
   offsetEnd: number;
+  /** The publication's offset in its channel, or null when the envelope carries none. */
+  offset: number | null;
+  /** Start of the epoch string's bytes (after the msgpack header), or -1 when absent. */
+  epochStart: number;
+  /** End (exclusive) of the epoch string's bytes. */
+  epochEnd: number;
 }
 
-/** Builds the broker envelope `[1, data]` that every publish path sends to the broker. */
+/** Longest epoch string, so it always encodes as a msgpack fixstr. */
+export const MAX_EPOCH_LENGTH = 31;
+
+/** Builds the broker envelope `[1, data]` without offset (what backends publish straight to Redis). */
 export function encodeEnvelope(data: Uint8Array | string): Buffer {
   return packr.pack([ENVELOPE_VERSION, data]);
+}
+
+/** Encodes publication data as its msgpack element: bytes as bin, strings as str. */
+export function encodeData(data: Uint8Array | string): Buffer {
+  return packr.pack(data);
+}
+
+/** Writes `n` (a non-negative integer below 2^53) as a msgpack unsigned integer. */
+function encodeUint(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  if (n <= 0xffffffff) {
+    const b = Buffer.allocUnsafe(5);
+    b[0] = 0xce;
+    b.writeUInt32BE(n, 1);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(9);
+  b[0] = 0xcf;
+  b.writeUInt32BE(Math.floor(n / 0x100000000), 1);
+  b.writeUInt32BE(n % 0x100000000, 5);
+  return b;
+}
+
+/**
+ * Builds the envelope `[1, data, offset, epoch]` from an encoded data element: the same bytes
+ * the Redis publish script writes.
+ */
+export function encodeSequencedEnvelope(dataElement: Buffer, offset: number, epoch: string): Buffer {
+  if (epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) throw new RangeError(`epoch must be 1-${MAX_EPOCH_LENGTH} ASCII characters`);
+  const epochBytes = Buffer.from(epoch, 'latin1');
+  return Buffer.concat([Buffer.from([0x94, ENVELOPE_VERSION]), dataElement, encodeUint(offset), Buffer.from([0xa0 | epochBytes.length]), epochBytes]);
+}
+
+/** Reads the msgpack unsigned integer (or whole float64) at `pos`; the caller checked its type. */
+function readUint(buf: Uint8Array, pos: number): number | null {
+  const t = buf[pos]!;
+  if (t <= 0x7f) return t;
+  const view = new DataView(buf.buffer, buf.byteOffset + pos + 1);
+  switch (t) {
+    case 0xc0:
+      return null;
+    case 0xcc:
+      return view.getUint8(0);
+    case 0xcd:
+      return view.getUint16(0);
+    case 0xce:
+      return view.getUint32(0);
+    case 0xcf:
+      return view.getUint32(0) * 0x100000000 + view.getUint32(4);
+    default:
+      return view.getFloat64(0);
+  }
 }
 
 /** Length of a msgpack str/bin element's header and body at `pos`, or -1 when it is neither. */
@@ -81,17 +142,25 @@ export function parseEnvelope(buf: Uint8Array): EnvelopeView | string {
   if (dataEnd < 0) return 'envelope data must be msgpack bin or str';
   let offsetStart = -1;
   let offsetEnd = -1;
+  let offset: number | null = null;
   let end = dataEnd;
   if (count >= 3) {
     offsetEnd = uintOrNilEnd(buf, dataEnd);
     if (offsetEnd < 0) return 'envelope offset must be an unsigned integer or nil';
     offsetStart = dataEnd;
+    offset = readUint(buf, offsetStart);
     end = offsetEnd;
   }
+  let epochStart = -1;
+  let epochEnd = -1;
   if (count === 4) {
+    const t = buf[end];
+    if (t === undefined || t < 0xa0 || t > 0xbf) return 'envelope epoch must be a msgpack fixstr (1-31 characters)';
+    epochStart = end + 1;
     end = stringOrBinaryEnd(buf, end);
-    if (end < 0) return 'envelope epoch must be a msgpack str';
+    if (end < 0) return 'envelope epoch must be a msgpack fixstr (1-31 characters)';
+    epochEnd = end;
   }
   if (end !== buf.length) return 'envelope has trailing bytes';
-  return { dataStart: 2, dataEnd, offsetStart, offsetEnd };
+  return { dataStart: 2, dataEnd, offsetStart, offsetEnd, offset, epochStart, epochEnd };
 }

@@ -11,6 +11,8 @@ export const enum Frame {
   Publication = 0,
   Reply = 1,
   Error = 2,
+  Subscribed = 3,
+  Resync = 4,
 }
 
 /** Error codes carried by error replies `[2, id, code, message]` (see docs/PROTOCOL.md). */
@@ -29,6 +31,8 @@ export const ErrorCode = {
   BrokerUnavailable: 105,
   /** The server is shutting down and accepts no new commands. */
   ShuttingDown: 106,
+  /** A subscribe of the same channel on this connection has not been answered yet. */
+  SubscriptionInProgress: 107,
   /** An unexpected server-side failure; the connection stays usable. */
   Internal: 500,
 } as const;

@@ -1,33 +1,51 @@
 import Redis from 'ioredis';
+import type { StreamPosition } from '../broker/broker';
+import { RedisStreams } from '../broker/redis-streams';
+import { HistoryPolicies } from '../config/history-policy';
+import { defaultOptions } from '../config/options';
 import { channelNameProblem } from '../protocol/channel-name';
-import { encodeEnvelope } from '../protocol/envelope';
+import { encodeData } from '../protocol/envelope';
 
-/** Settings of a Node publisher. */
+/** Settings of a Node publisher; history settings must match the servers' options. */
 export interface PublisherOptions {
   /** Redis URL the servers use (their --redis-url). */
   redisUrl: string;
   /** Channel prefix the servers use (their --redis-prefix). Default "bc:". */
   prefix?: string;
+  /** Publications kept per channel (their --history-size). Default 100; 0 publishes without offsets. */
+  historySize?: number;
+  /** Seconds history lives (their --history-ttl). Default 300. */
+  historyTtl?: number;
+  /** Seconds offsets and epochs live (their --history-meta-ttl). Default 86400. */
+  historyMetaTtl?: number;
+  /** Per-namespace history (their --history-namespaces). Default none. */
+  historyNamespaces?: string;
 }
 
 /**
- * Publishes to broadcaster channels from a Node backend by writing the documented envelope
- * straight to Redis; no broadcaster process is involved in the call.
+ * Publishes to broadcaster channels from a Node backend, straight to Redis: with history the
+ * offset, history write and PUBLISH happen in the same Lua script the servers use.
  */
 export class Publisher {
   private readonly redis: Redis;
-  private readonly prefix: string;
+  private readonly streams: RedisStreams;
 
   constructor(options: PublisherOptions) {
-    this.prefix = options.prefix ?? 'bc:';
-    this.redis = new Redis(options.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    const defaults = defaultOptions();
+    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
+    const policies = new HistoryPolicies({
+      historySize: options.historySize ?? defaults.historySize,
+      historyTtl: options.historyTtl ?? defaults.historyTtl,
+      historyNamespaces: options.historyNamespaces ?? defaults.historyNamespaces,
+    });
+    this.streams = new RedisStreams(this.redis, options.prefix ?? defaults.redisPrefix, policies, options.historyMetaTtl ?? defaults.historyMetaTtl);
   }
 
-  /** Publishes `data` (bytes delivered as msgpack bin, strings as str) and resolves with the number of receiving processes. */
-  async publish(channel: string, data: Uint8Array | string): Promise<number> {
+  /** Publishes `data` (bytes arrive as msgpack bin, strings as str); resolves with its position, or null without history. */
+  async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
     const problem = channelNameProblem(channel);
     if (problem !== null) throw new TypeError(`invalid channel ${JSON.stringify(channel)}: ${problem}`);
-    return this.redis.publish(this.prefix + channel, encodeEnvelope(data));
+    return this.streams.publish(channel, encodeData(data));
   }
 
   /** Closes the Redis connection after pending publishes are sent. */

@@ -12,6 +12,7 @@ export class ChannelRegistry {
   constructor(
     private readonly app: TemplatedApp,
     private readonly broker: Broker,
+    private readonly onDrop: (channel: string) => void = () => {},
   ) {}
 
   /** Reserves `channels` for a handshake in progress; resolves when the broker receives them. */
@@ -36,10 +37,15 @@ export class ChannelRegistry {
   onTopicCount(channel: string, newCount: number, oldCount: number): void {
     if (oldCount === 0 && newCount > 0) void this.broker.subscribe(channel);
     // Inside this callback uWS may still count the leaving socket: trust newCount.
-    else if (newCount === 0 && !this.holds.has(channel)) this.broker.unsubscribe(channel);
+    else if (newCount === 0 && !this.holds.has(channel)) this.drop(channel);
   }
 
   private dropIfUnused(channel: string): void {
-    if (!this.holds.has(channel) && this.app.numSubscribers(channel) === 0) this.broker.unsubscribe(channel);
+    if (!this.holds.has(channel) && this.app.numSubscribers(channel) === 0) this.drop(channel);
+  }
+
+  private drop(channel: string): void {
+    this.broker.unsubscribe(channel);
+    this.onDrop(channel);
   }
 }

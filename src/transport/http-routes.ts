@@ -2,7 +2,9 @@ import type { Broker } from '../broker/broker';
 import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import { channelNameProblem } from '../protocol/channel-name';
-import { encodeEnvelope } from '../protocol/envelope';
+import type { HistoryPolicies } from '../config/history-policy';
+import { encodeData } from '../protocol/envelope';
+import { toJsonPublication } from './history-json';
 import type { ServerStats } from '../stats';
 import { readBody } from './http-body';
 import { sendError, sendJson } from './http-reply';
@@ -11,9 +13,13 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 /** Path of the HTTP publish endpoint; `:channel` is the channel name. */
 export const PUBLISH_ROUTE = '/v1/channels/:channel/publish';
 
+/** Path of the HTTP history endpoint. */
+export const HISTORY_ROUTE = '/v1/channels/:channel/history';
+
 /** What the HTTP routes need from the server. */
 export interface HttpContext {
   options: Readonly<Options>;
+  policies: HistoryPolicies;
   broker: Broker;
   logger: Logger;
   /** Process counters. */
@@ -55,10 +61,10 @@ function publishHandler(ctx: HttpContext) {
       }
       let aborted = false;
       res.onAborted(() => (aborted = true));
-      ctx.broker.publish(channel, encodeEnvelope(body)).then(
-        () => {
+      ctx.broker.publish(channel, encodeData(body)).then(
+        (position) => {
           ctx.stats.publishedHttp++;
-          if (!aborted) sendJson(res, '200 OK', { ok: true, channel, size: body.length });
+          if (!aborted) sendJson(res, '200 OK', { ok: true, channel, size: body.length, ...position });
         },
         (err: Error) => {
           ctx.stats.publishFailures++;
@@ -70,10 +76,54 @@ function publishHandler(ctx: HttpContext) {
   };
 }
 
-/** Registers the HTTP API: publish, /healthz, /readyz, and JSON 404/405 answers for the rest. */
+function readCount(params: URLSearchParams, name: string, fallback: number): number | string {
+  const raw = params.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d{1,15}$/.test(raw)) return `${name} must be a non-negative integer`;
+  return Number(raw);
+}
+
+function historyHandler(ctx: HttpContext) {
+  return (res: HttpResponse, req: HttpRequest): void => {
+    const channel = req.getParameter(0);
+    const params = new URLSearchParams(req.getQuery());
+    const problem = channelNameProblem(channel);
+    if (problem !== null) {
+      sendError(res, '400 Bad Request', 'invalid_channel', problem);
+      return;
+    }
+    const size = ctx.policies.for(channel).size;
+    const since = readCount(params, 'since', 0);
+    const limit = readCount(params, 'limit', size);
+    if (typeof since === 'string' || typeof limit === 'string') {
+      sendError(res, '400 Bad Request', 'invalid_parameter', typeof since === 'string' ? since : (limit as string));
+      return;
+    }
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    ctx.broker.history(channel, since, Math.min(limit, size)).then(
+      (page) => {
+        if (aborted) return;
+        if (page === null) {
+          sendError(res, '404 Not Found', 'no_history', `channel ${channel} keeps no history (size 0 from --history-size / --history-namespaces)`);
+          return;
+        }
+        const publications = page.publications.map(toJsonPublication).filter((p) => p !== null);
+        sendJson(res, '200 OK', { channel, epoch: page.epoch, offset: page.top, publications });
+      },
+      (err: Error) => {
+        if (!aborted) sendError(res, '503 Service Unavailable', 'broker_unavailable', `history could not be read: ${err.message}`);
+      },
+    );
+  };
+}
+
+/** Registers the HTTP API: publish, history, /healthz, /readyz, and JSON 404/405 answers for the rest. */
 export function registerHttpRoutes(app: TemplatedApp, ctx: HttpContext): void {
   app.post(PUBLISH_ROUTE, publishHandler(ctx));
   app.any(PUBLISH_ROUTE, methodNotAllowed('POST'));
+  app.get(HISTORY_ROUTE, historyHandler(ctx));
+  app.any(HISTORY_ROUTE, methodNotAllowed('GET'));
   app.get('/healthz', (res) => sendJson(res, '200 OK', { status: 'ok' }));
   app.any('/healthz', methodNotAllowed('GET'));
   app.get('/readyz', (res) => {

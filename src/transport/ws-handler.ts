@@ -1,13 +1,14 @@
 import type { Broker } from '../broker/broker';
 import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
-import { channelNameProblem } from '../protocol/channel-name';
-import { decodeCommand, encodeError, encodeReply, type ClientCommand } from '../protocol/commands';
-import { encodeEnvelope } from '../protocol/envelope';
+import { decodeCommand, encodeError, encodeReply, encodeSubscribed, type ClientCommand, type RecoveryPosition } from '../protocol/commands';
+import { encodeData } from '../protocol/envelope';
 import { Command, ErrorCode, type ErrorCodeValue } from '../protocol/opcodes';
 import { ProtocolError } from '../protocol/protocol-error';
 import type { ServerStats } from '../stats';
 import type { ChannelRegistry } from './channel-registry';
+import { subscribeWithPosition, type RecoveryContext } from './recovery';
+import { parseConnectRequest } from './url-params';
 import { sendError as sendHttpError } from './http-reply';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from './uws';
 
@@ -21,14 +22,22 @@ export const FRAME_OVERHEAD = 1024;
 export interface SocketData {
   /** Channels from `?channels=`, subscribed in `open`. */
   initial: string[];
+  /** Positions to recover from (`?since=`), or null. */
+  since: Map<string, RecoveryPosition> | null;
+  /** Whether URL subscriptions report their position (`?positions=1`). */
+  positions: boolean;
+  /** Channels whose subscribe has not been answered yet, or null. */
+  pending: Set<string> | null;
   /** Number of channels subscribed. */
   subscriptions: number;
   /** Set once the socket closed; uWS forbids touching a closed socket. */
   closed: boolean;
+  /** Resumes a recovery waiting for the send buffer to drain, or null. */
+  drainWaiter: (() => void) | null;
 }
 
 /** What the WebSocket handlers need from the server. */
-export interface WsContext {
+export interface WsContext extends RecoveryContext {
   options: Readonly<Options>;
   broker: Broker;
   registry: ChannelRegistry;
@@ -38,19 +47,6 @@ export interface WsContext {
   stats: ServerStats;
   /** True once shutdown started: no new connections or commands. */
   isShuttingDown(): boolean;
-}
-
-/** Parses `channels=a,b` from a query string; returns the channels or a problem description. */
-export function parseUrlChannels(query: string, max: number): string[] | string {
-  const raw = new URLSearchParams(query).get('channels');
-  if (raw === null || raw === '') return [];
-  const channels = [...new Set(raw.split(','))];
-  for (const channel of channels) {
-    const problem = channelNameProblem(channel);
-    if (problem !== null) return `${problem}: ${JSON.stringify(channel)}`;
-  }
-  if (channels.length > max) return `${channels.length} channels requested, the limit is ${max} (--max-subscriptions-per-connection)`;
-  return channels;
 }
 
 function send(ws: WebSocket<SocketData>, frame: Buffer): void {
@@ -66,20 +62,46 @@ function handleCommand(ctx: WsContext, ws: WebSocket<SocketData>, cmd: ClientCom
   const data = ws.getUserData();
   switch (cmd.op) {
     case Command.Subscribe: {
-      if (!ws.isSubscribed(cmd.channel)) {
+      if (data.pending?.has(cmd.channel)) {
+        sendErrorReply(ctx, ws, cmd.id, ErrorCode.SubscriptionInProgress, `a subscribe of ${cmd.channel} is still in progress on this connection`);
+        return;
+      }
+      const already = ws.isSubscribed(cmd.channel);
+      if (!already) {
         if (data.subscriptions >= ctx.options.maxSubscriptionsPerConnection) {
           sendErrorReply(ctx, ws, cmd.id, ErrorCode.TooManySubscriptions, `already subscribed to ${data.subscriptions} channels, the limit is ${ctx.options.maxSubscriptionsPerConnection}`);
           return;
         }
-        ws.subscribe(cmd.channel);
         data.subscriptions++;
         ctx.stats.subscriptions++;
       }
-      // Reply once the broker delivers the channel: a publication after the reply reaches us.
-      void ctx.broker.subscribe(cmd.channel).then(() => send(ws, encodeReply(cmd.id)));
+      (data.pending ??= new Set()).add(cmd.channel);
+      // The reply follows the broker's confirmation: a publication after the reply reaches us.
+      void ctx.registry.hold([cmd.channel]).then(() => {
+        // Subscribing again with a position while subscribed is a resync: leave the topic, recover, rejoin.
+        if (already && cmd.since !== null && !data.closed) ws.unsubscribe(cmd.channel);
+        return subscribeWithPosition(ctx, ws, cmd.channel, cmd.since);
+      }).then(
+        (result) => {
+          data.pending?.delete(cmd.channel);
+          send(ws, encodeReply(cmd.id, result));
+        },
+        (err: Error) => {
+          data.pending?.delete(cmd.channel);
+          if (!already && !data.closed) {
+            data.subscriptions--;
+            ctx.stats.subscriptions--;
+          }
+          sendErrorReply(ctx, ws, cmd.id, ErrorCode.BrokerUnavailable, `history could not be read: ${err.message}`);
+        },
+      );
       return;
     }
     case Command.Unsubscribe:
+      if (data.pending?.has(cmd.channel)) {
+        sendErrorReply(ctx, ws, cmd.id, ErrorCode.SubscriptionInProgress, `a subscribe of ${cmd.channel} is still in progress on this connection`);
+        return;
+      }
       if (ws.unsubscribe(cmd.channel)) {
         data.subscriptions--;
         ctx.stats.subscriptions--;
@@ -87,10 +109,10 @@ function handleCommand(ctx: WsContext, ws: WebSocket<SocketData>, cmd: ClientCom
       send(ws, encodeReply(cmd.id));
       return;
     case Command.Publish:
-      ctx.broker.publish(cmd.channel, encodeEnvelope(cmd.data)).then(
-        () => {
+      ctx.broker.publish(cmd.channel, encodeData(cmd.data)).then(
+        (position) => {
           ctx.stats.publishedWs++;
-          send(ws, encodeReply(cmd.id));
+          send(ws, encodeReply(cmd.id, position));
         },
         (err: Error) => {
           ctx.stats.publishFailures++;
@@ -110,8 +132,9 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
   return {
     maxPayloadLength: options.maxMessageSize + FRAME_OVERHEAD,
     maxBackpressure: options.maxBackpressure,
-    // Typed as a number in this uWS version; non-zero closes a socket whose buffer passes maxBackpressure.
-    closeOnBackpressureLimit: 1,
+    // Typed as a number in this uWS version; non-zero closes a socket whose buffer passes maxBackpressure,
+    // zero makes uWS skip publications for it until its buffer drains ("drop": the client sees an offset gap).
+    closeOnBackpressureLimit: options.slowConsumerPolicy === 'close' ? 1 : 0,
     idleTimeout: options.idleTimeout,
     sendPingsAutomatically: true,
     upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
@@ -123,12 +146,13 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
         sendHttpError(res, '503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
         return;
       }
-      const channels = parseUrlChannels(req.getQuery(), options.maxSubscriptionsPerConnection);
-      if (typeof channels === 'string') {
+      const request = parseConnectRequest(req.getQuery(), options.maxSubscriptionsPerConnection);
+      if (typeof request === 'string') {
         ctx.stats.handshakesRefused++;
-        sendHttpError(res, '400 Bad Request', 'invalid_channel', channels);
+        sendHttpError(res, '400 Bad Request', 'invalid_channel', request);
         return;
       }
+      const { channels } = request;
       let aborted = false;
       res.onAborted(() => (aborted = true));
       // The socket opens only once the broker delivers its channels: open means subscribed.
@@ -137,7 +161,22 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
           ctx.registry.release(channels);
           return;
         }
-        const userData: SocketData = { initial: channels, subscriptions: 0, closed: false };
+        if (ctx.isShuttingDown()) {
+          // Shutdown began while the broker confirmed: the socket would miss the going-away close.
+          ctx.registry.release(channels);
+          ctx.stats.handshakesRefused++;
+          sendHttpError(res, '503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
+          return;
+        }
+        const userData: SocketData = {
+          initial: channels,
+          since: request.since.size > 0 ? request.since : null,
+          positions: request.positions,
+          pending: null,
+          subscriptions: 0,
+          closed: false,
+          drainWaiter: null,
+        };
         res.cork(() => res.upgrade(userData, key, protocol, extensions, context));
       });
     },
@@ -146,10 +185,32 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
       ctx.sockets.add(ws);
       ctx.stats.connectionsOpened++;
       ctx.stats.subscriptions += data.initial.length;
-      for (const channel of data.initial) ws.subscribe(channel);
       data.subscriptions = data.initial.length;
-      ctx.registry.release(data.initial);
+      const plain: string[] = [];
+      for (const channel of data.initial) {
+        const since = data.since?.get(channel) ?? null;
+        if (since === null && !data.positions) {
+          ws.subscribe(channel);
+          plain.push(channel);
+          continue;
+        }
+        (data.pending ??= new Set()).add(channel);
+        subscribeWithPosition(ctx, ws, channel, since).then(
+          (result) => {
+            data.pending?.delete(channel);
+            send(ws, encodeSubscribed(channel, result));
+          },
+          (err: Error) => {
+            data.pending?.delete(channel);
+            // Deliver live publications anyway; the offset gap tells the client to resubscribe with its position.
+            if (!data.closed) ws.subscribe(channel);
+            sendErrorReply(ctx, ws, null, ErrorCode.BrokerUnavailable, `${channel}: history could not be read: ${err.message}`);
+          },
+        );
+      }
+      ctx.registry.release(plain);
       data.initial = [];
+      data.since = null;
     },
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer): void => {
       ctx.stats.commandsIn++;
@@ -171,8 +232,13 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
     subscription: (_ws: WebSocket<SocketData>, topic: ArrayBuffer, newCount: number, oldCount: number): void => {
       ctx.registry.onTopicCount(Buffer.from(topic).toString('latin1'), newCount, oldCount);
     },
-    close: (ws: WebSocket<SocketData>): void => {
+    drain: (ws: WebSocket<SocketData>): void => {
+      ws.getUserData().drainWaiter?.();
+    },
+    close: (ws: WebSocket<SocketData>, code: number): void => {
       const data = ws.getUserData();
+      if (code === 1006) ctx.stats.abnormalCloses++;
+      data.drainWaiter?.();
       data.closed = true;
       ctx.sockets.delete(ws);
       ctx.stats.connectionsClosed++;

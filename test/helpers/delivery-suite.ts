@@ -7,7 +7,7 @@ import { TestClient, httpPublish } from './test-client';
 
 /**
  * The delivery behaviour every broker must give, run against a real server process:
- * `start` starts the server under test, `extra` adds broker-specific arguments.
+ * `start` starts the server under test (channels without history: see the recovery suites).
  */
 export function deliverySuite(name: string, start: () => Promise<ServerProcess>): void {
   describe(`delivery (${name})`, () => {

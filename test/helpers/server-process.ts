@@ -33,6 +33,8 @@ export class ServerProcess {
 
   /** Starts `broadcaster <args>` and resolves once it logged "listening". */
   static async start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+    // One process unless the test asks for workers: the default is one worker per core with Redis.
+    if (!args.includes('--workers') && env.BROADCASTER_WORKERS === undefined) args = ['--workers', '1', ...args];
     const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const server = new ServerProcess(proc);
     const deadline = Date.now() + 10_000;

@@ -67,8 +67,12 @@ export class TestClient {
       while (!check()) {
         if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}; frames: ${JSON.stringify(this.frames)}`);
         await new Promise<void>((resolve) => {
-          this.waiters.push(resolve);
-          setTimeout(resolve, Math.max(0, deadline - Date.now()));
+          // Cleared on wake-up, so a finished wait leaves no timer keeping the test process alive.
+          const step = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+          this.waiters.push(() => {
+            clearTimeout(step);
+            resolve();
+          });
         });
       }
     } finally {

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { unpack } from 'msgpackr';
 import type { Broker } from '../../src/broker/broker';
 import { MemoryBroker } from '../../src/broker/memory-broker';
 import { RedisBroker } from '../../src/broker/redis-broker';
+import { HistoryPolicies } from '../../src/config/history-policy';
 import { createLogger } from '../../src/log/logger';
+import { encodeData } from '../../src/protocol/envelope';
+import { createStats } from '../../src/stats';
 import { TestRedis } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait';
 
 type Received = Array<[string, Buffer]>;
+
+/** Channels under `h:` keep 5 publications for 60 s; others keep none. */
+const policies = new HistoryPolicies({ historySize: 0, historyTtl: 60, historyNamespaces: 'h:=5/60' });
 
 /** The contract every broker implementation keeps, run against each one. */
 function brokerContract(name: string, create: () => Broker): void {
@@ -15,6 +22,7 @@ function brokerContract(name: string, create: () => Broker): void {
     let broker: Broker;
     const received: Received = [];
     const states: boolean[] = [];
+    const on = (channel: string) => received.filter(([c]) => c === channel).map(([, b]) => unpack(b) as unknown[]);
 
     before(async () => {
       broker = create();
@@ -32,12 +40,13 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.equal(states.at(-1), true);
     });
 
-    test('a publish after subscribe resolved is delivered, bytes unchanged, in order', async () => {
+    test('without history: a publish after subscribe resolved arrives as [1, data], in order', async () => {
       await broker.subscribe('c:1');
-      const payloads = [Buffer.from([0x92, 1, 0xc4, 0]), Buffer.alloc(70_000, 9), Buffer.from('x')];
-      for (const p of payloads) await broker.publish('c:1', p);
-      await waitFor('3 messages', () => received.filter(([c]) => c === 'c:1').length === 3);
-      assert.deepEqual(received.filter(([c]) => c === 'c:1').map(([, b]) => b), payloads);
+      const payloads = [Buffer.from([0x92, 1, 0xc4, 0]), Buffer.alloc(70_000, 9), 'text'];
+      for (const p of payloads) assert.equal(await broker.publish('c:1', encodeData(p)), null);
+      await waitFor('3 messages', () => on('c:1').length === 3);
+      assert.deepEqual(on('c:1'), payloads.map((p) => [1, p]));
+      assert.equal(await broker.history('c:1', 0, 10), null);
     });
 
     test('channels not subscribed are not delivered; unsubscribe stops delivery', async () => {
@@ -45,11 +54,11 @@ function brokerContract(name: string, create: () => Broker): void {
       await broker.subscribe('c:3');
       broker.unsubscribe('c:2');
       await new Promise((resolve) => setImmediate(resolve));
-      await broker.publish('c:2', Buffer.from('no'));
-      await broker.publish('c:none', Buffer.from('no'));
-      await broker.publish('c:3', Buffer.from('sentinel'));
-      await waitFor('sentinel', () => received.some(([c]) => c === 'c:3'));
-      assert.equal(received.filter(([c]) => c === 'c:2' || c === 'c:none').length, 0);
+      await broker.publish('c:2', encodeData('no'));
+      await broker.publish('c:none', encodeData('no'));
+      await broker.publish('c:3', encodeData('sentinel'));
+      await waitFor('sentinel', () => on('c:3').length === 1);
+      assert.equal(on('c:2').length + on('c:none').length, 0);
     });
 
     test('subscribe and unsubscribe are idempotent and tracked', async () => {
@@ -61,6 +70,37 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.equal(broker.subscribedChannels().has('c:4'), false);
     });
 
+    test('with history: consecutive offsets in one epoch, carried by the envelopes', async () => {
+      await broker.subscribe('h:1');
+      const positions = [];
+      for (const data of ['a', 'b', 'c']) positions.push(await broker.publish('h:1', encodeData(data)));
+      const epoch = positions[0]!.epoch;
+      assert.match(epoch, /^[A-Za-z0-9_-]{12}$/);
+      assert.deepEqual(positions, [1, 2, 3].map((offset) => ({ offset, epoch })));
+      await waitFor('3 messages', () => on('h:1').length === 3);
+      assert.deepEqual(on('h:1'), [[1, 'a', 1, epoch], [1, 'b', 2, epoch], [1, 'c', 3, epoch]]);
+    });
+
+    test('history returns publications after an offset, limited, oldest first, trimmed to the size', async () => {
+      for (let i = 1; i <= 8; i++) await broker.publish('h:2', encodeData(`m${i}`));
+      const all = await broker.history('h:2', 0, 100);
+      assert.ok(all !== null);
+      assert.equal(all.top, 8);
+      assert.deepEqual(all.publications.map((p) => p.offset), [4, 5, 6, 7, 8], 'the last 5 are kept');
+      assert.deepEqual(all.publications.map((p) => (unpack(p.envelope) as unknown[])[1]), ['m4', 'm5', 'm6', 'm7', 'm8']);
+      const page = await broker.history('h:2', 5, 2);
+      assert.deepEqual(page!.publications.map((p) => p.offset), [6, 7]);
+      const none = await broker.history('h:2', 8, 10);
+      assert.deepEqual([none!.top, none!.publications.length, none!.epoch], [8, 0, all.epoch]);
+    });
+
+    test('a channel never published has a position: offset 0 and an epoch that publications keep', async () => {
+      const empty = await broker.history('h:3', 0, 10);
+      assert.deepEqual([empty!.top, empty!.publications], [0, []]);
+      const first = await broker.publish('h:3', encodeData('x'));
+      assert.deepEqual(first, { offset: 1, epoch: empty!.epoch });
+    });
+
     test('after close: not ready and publish rejects', async () => {
       const other = create();
       await other.start();
@@ -68,7 +108,7 @@ function brokerContract(name: string, create: () => Broker): void {
       await other.close();
       assert.equal(other.isReady(), false);
       assert.match(other.readinessReason(), /closed/);
-      await assert.rejects(other.publish('c:1', Buffer.from('x')));
+      await assert.rejects(other.publish('c:1', encodeData('x')));
     });
   });
 }
@@ -82,5 +122,7 @@ after(async () => {
 });
 
 const logger = createLogger('silent');
-brokerContract('memory', () => new MemoryBroker());
-brokerContract('redis', () => new RedisBroker({ url: redis.url, prefix: 'contract:', logger }));
+brokerContract('memory', () => new MemoryBroker(policies, 3600));
+brokerContract('redis', () =>
+  new RedisBroker({ url: redis.url, prefix: 'contract:', logger, policies, metaTtl: 3600, probeInterval: 1000, probeTimeout: 3000, stats: createStats() }),
+);

@@ -61,7 +61,9 @@ describe('several processes on one Redis', () => {
     const onB = await connect(b, '?channels=x:1');
     assert.equal((await httpPublish(b.http, 'x:1', 'from b')).status, 200);
     const viaWs = await connect(a, '');
-    assert.deepEqual(await viaWs.command(3, 'x:1', Buffer.from('from a')), [1, 1, null]);
+    const reply = await viaWs.command(3, 'x:1', Buffer.from('from a'));
+    assert.deepEqual(reply.slice(0, 2), [1, 1]);
+    assert.equal((reply[2] as { offset: number }).offset, 2, 'the second publication on x:1');
     for (const client of [onA, onB]) {
       const got = await client.waitPublications(2, 'x:1');
       assert.deepEqual(got.map((p) => p.data.toString()), ['from b', 'from a']);
@@ -76,12 +78,16 @@ describe('several processes on one Redis', () => {
     assert.equal(await conn.publish('bc:raw:1', Buffer.from('9201c403616263', 'hex')), 2, 'one subscriber connection per process');
     conn.disconnect();
     const publisher = new Publisher({ redisUrl: redis.url });
-    assert.equal(await publisher.publish('raw:1', 'from node'), 2);
-    await assert.rejects(publisher.publish('bad channel', 'x'), /invalid channel/);
-    await publisher.close();
+    try {
+      const position = await publisher.publish('raw:1', 'from node');
+      assert.equal(position?.offset, 1, 'the Node publisher goes through the history script');
+      await assert.rejects(publisher.publish('bad channel', 'x'), /invalid channel/);
+    } finally {
+      await publisher.close();
+    }
     for (const client of [onA, onB]) {
       const got = await client.waitPublications(2, 'raw:1');
-      assert.deepEqual(got.map((p) => p.data), [Buffer.from('abc'), 'from node']);
+      assert.deepEqual(got.map((p) => [p.data, p.offset]), [[Buffer.from('abc'), null], ['from node', 1]]);
     }
   });
 

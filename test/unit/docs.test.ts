@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { pack } from 'msgpackr';
 import { OPTION_SPECS } from '../../src/config/options';
 import { encodeEnvelope, parseEnvelope } from '../../src/protocol/envelope';
-import { decodeCommand, encodeError, encodeReply } from '../../src/protocol/commands';
+import { decodeCommand, encodeError, encodeReply, encodeResync, encodeSubscribed } from '../../src/protocol/commands';
 import { ErrorCode } from '../../src/protocol/opcodes';
 import { buildPublicationFrame } from '../../src/protocol/publication-frame';
 
@@ -39,9 +39,11 @@ test('the hex examples in PROTOCOL.md are what the code reads and writes', () =>
     frame(pack([1, Buffer.from('hi'), 42])),
     encodeEnvelope(Buffer.from('hi')),
     encodeEnvelope('hi'),
+    encodeSubscribed('news', { offset: 5, epoch: 'abc', recovered: true }),
+    encodeResync('news', 'epoch changed'),
   ];
   for (const bytes of produced) assert.ok(protocol.includes(hex(bytes)), `missing ${hex(bytes)}`);
-  const commands = ['93 01 01 a4 6e 65 77 73', '93 02 02 a4 6e 65 77 73', '94 03 03 a4 6e 65 77 73 c4 02 68 69', '92 04 05'];
+  const commands = ['93 01 01 a4 6e 65 77 73', '95 01 06 a4 6e 65 77 73 05 a3 61 62 63', '93 02 02 a4 6e 65 77 73', '94 03 03 a4 6e 65 77 73 c4 02 68 69', '92 04 05'];
   for (const example of commands) {
     assert.ok(protocol.includes(example), example);
     decodeCommand(Buffer.from(example.replace(/ /g, ''), 'hex'), 100);

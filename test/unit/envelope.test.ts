@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pack, unpack } from 'msgpackr';
-import { encodeEnvelope, parseEnvelope, type EnvelopeView } from '../../src/protocol/envelope';
+import { encodeData, encodeEnvelope, encodeSequencedEnvelope, parseEnvelope, type EnvelopeView } from '../../src/protocol/envelope';
 import { buildPublicationFrame } from '../../src/protocol/publication-frame';
 
 function view(bytes: Uint8Array): EnvelopeView {
@@ -57,7 +57,8 @@ test('parseEnvelope names the problem of every malformed envelope', () => {
     [pack([1, { a: 1 }]), /data must be msgpack bin or str/],
     [pack([1, Buffer.from('x'), -1]), /offset must be an unsigned integer/],
     [pack([1, Buffer.from('x'), 1.5]), /offset must be an unsigned integer/],
-    [pack([1, Buffer.from('x'), 1, 7]), /epoch must be a msgpack str/],
+    [pack([1, Buffer.from('x'), 1, 7]), /epoch must be a msgpack fixstr/],
+    [pack([1, Buffer.from('x'), 1, 'e'.repeat(32)]), /epoch must be a msgpack fixstr/],
     [pack([1, Buffer.from('x'), 1, 'e', 'extra']), /array of 2 to 4/],
     [Buffer.concat([pack([1, Buffer.from('x')]), Buffer.from([0])]), /trailing bytes/],
     [pack([1, Buffer.alloc(300)]).subarray(0, 100), /bin or str/],
@@ -68,4 +69,24 @@ test('parseEnvelope names the problem of every malformed envelope', () => {
     assert.equal(typeof result, 'string', `accepted ${Buffer.from(bytes).toString('hex')}`);
     assert.match(result as string, expected);
   }
+});
+
+test('sequenced envelopes carry offset and epoch, readable without decoding the data', () => {
+  for (const offset of [1, 127, 128, 65_535, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7]) {
+    for (const data of [Buffer.from('payload'), 'text']) {
+      const env = encodeSequencedEnvelope(encodeData(data), offset, 'ep0ch');
+      const decoded = unpack(env) as unknown[];
+      // Generic decoders may give offsets of 2^32 and above as 64-bit integers (BigInt in JS).
+      assert.deepEqual([decoded[0], decoded[1], Number(decoded[2]), decoded[3]], [1, data, offset, 'ep0ch']);
+      const v = view(env);
+      assert.equal(v.offset, offset);
+      assert.equal(env.subarray(v.epochStart, v.epochEnd).toString(), 'ep0ch');
+      const frame = unpack(buildPublicationFrame('n', env, v)) as unknown[];
+      assert.deepEqual([frame[0], frame[1], Number(frame[2]), frame[3]], [0, 'n', offset, data]);
+    }
+  }
+  assert.equal(view(encodeEnvelope('x')).offset, null);
+  assert.equal(view(encodeEnvelope('x')).epochStart, -1);
+  assert.equal(view(pack([1, 'x', 2 ** 33 + 1])).offset, 2 ** 33 + 1, 'float64-encoded offsets are read too');
+  assert.throws(() => encodeSequencedEnvelope(encodeData('x'), 1, 'e'.repeat(32)), /epoch must be 1-31/);
 });

@@ -1,0 +1,83 @@
+import type { HistoryPolicies } from '../config/history-policy';
+import { encodeSequencedEnvelope } from '../protocol/envelope';
+import type { HistoryEntry, HistoryPage, StreamPosition } from './broker';
+import { newEpoch } from './epoch';
+
+interface ChannelStream {
+  epoch: string;
+  offset: number;
+  entries: HistoryEntry[];
+  /** When the history expires (ms since epoch). */
+  historyExpires: number;
+  /** When the offset counter and epoch expire. */
+  metaExpires: number;
+}
+
+/**
+ * In-process history with the semantics of the Redis one: per-channel offsets and epochs, the
+ * last `size` publications kept, history expiring `ttl` seconds after the last publication and
+ * the offset counter `metaTtl` seconds after it.
+ */
+export class MemoryHistory {
+  private readonly streams = new Map<string, ChannelStream>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly policies: HistoryPolicies,
+    private readonly metaTtl: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), 10_000);
+    this.sweeper.unref();
+  }
+
+  private stream(channel: string): ChannelStream {
+    const now = this.now();
+    let s = this.streams.get(channel);
+    if (s !== undefined && s.metaExpires <= now) s = undefined;
+    if (s === undefined) {
+      s = { epoch: newEpoch(), offset: 0, entries: [], historyExpires: 0, metaExpires: now + this.metaTtl * 1000 };
+      this.streams.set(channel, s);
+    }
+    if (s.historyExpires <= now) s.entries = [];
+    return s;
+  }
+
+  /** Appends a publication; returns its envelope and position, or null when the channel keeps no history. */
+  append(channel: string, dataElement: Buffer): { envelope: Buffer; position: StreamPosition } | null {
+    const policy = this.policies.for(channel);
+    if (policy.size === 0) return null;
+    const s = this.stream(channel);
+    const now = this.now();
+    s.offset++;
+    const envelope = encodeSequencedEnvelope(dataElement, s.offset, s.epoch);
+    s.entries.push({ offset: s.offset, envelope });
+    if (s.entries.length > policy.size) s.entries.splice(0, s.entries.length - policy.size);
+    s.historyExpires = now + policy.ttl * 1000;
+    s.metaExpires = now + Math.max(this.metaTtl, policy.ttl) * 1000;
+    return { envelope, position: { offset: s.offset, epoch: s.epoch } };
+  }
+
+  /** Publications after `since`, at most `limit`; null when the channel keeps no history. */
+  read(channel: string, since: number, limit: number): HistoryPage | null {
+    if (this.policies.for(channel).size === 0) return null;
+    const s = this.stream(channel);
+    const publications = limit > 0 ? s.entries.filter((e) => e.offset > since).slice(0, limit) : [];
+    return { epoch: s.epoch, top: s.offset, publications };
+  }
+
+  /** Drops expired channels so memory stays bounded by active channels. */
+  sweep(): void {
+    const now = this.now();
+    for (const [channel, s] of this.streams) {
+      if (s.metaExpires <= now) this.streams.delete(channel);
+      else if (s.historyExpires <= now) s.entries = [];
+    }
+  }
+
+  /** Stops the expiry sweeper. */
+  close(): void {
+    clearInterval(this.sweeper);
+    this.streams.clear();
+  }
+}

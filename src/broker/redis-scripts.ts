@@ -1,0 +1,61 @@
+/**
+ * Lua scripts run inside Redis so that offset, history and fan-out change together.
+ * Keys per channel: `<prefix>h:<channel>` (a stream whose entry ids are `<offset>-0`, field `e`
+ * holding the envelope) and `<prefix>m:<channel>` (a hash: `s` latest offset, `e` epoch).
+ */
+
+/** Shared Lua helpers: msgpack unsigned integer and epoch creation. */
+const HELPERS = `
+local function uint(n)
+  if n < 128 then return string.char(n) end
+  if n < 4294967296 then return string.char(0xce) .. struct.pack('>I4', n) end
+  return string.char(0xcf) .. struct.pack('>I4', math.floor(n / 4294967296)) .. struct.pack('>I4', n % 4294967296)
+end
+local function ensure_epoch(stream, meta, candidate, meta_ttl)
+  local epoch = redis.call('HGET', meta, 'e')
+  if not epoch then
+    -- A new epoch starts a new stream: offsets restart at 1, stale history goes.
+    epoch = candidate
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'e', epoch, 's', 0)
+    redis.call('EXPIRE', meta, meta_ttl)
+  end
+  return epoch
+end
+`;
+
+/**
+ * KEYS: stream, meta. ARGV: data element, history size, history ttl, meta ttl, pub/sub channel,
+ * epoch candidate. Returns { offset, epoch }.
+ */
+export const PUBLISH_SCRIPT = `${HELPERS}
+local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[6], ARGV[4])
+local offset = redis.call('HINCRBY', KEYS[2], 's', 1)
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+local envelope = string.char(0x94, 0x01) .. ARGV[1] .. uint(offset) .. string.char(0xa0 + #epoch) .. epoch
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], string.format('%d-0', offset), 'e', envelope)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', ARGV[5], envelope)
+return { offset, epoch }
+`;
+
+/**
+ * KEYS: stream, meta. ARGV: since offset, limit, meta ttl, epoch candidate.
+ * Returns { epoch, top, id, envelope, id, envelope, ... } for offsets > since, oldest first
+ * (ids are `<offset>-0`).
+ */
+export const HISTORY_SCRIPT = `${HELPERS}
+local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[4], ARGV[3])
+local top = tonumber(redis.call('HGET', KEYS[2], 's') or '0')
+local since = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local result = { epoch, top }
+if limit > 0 and top > since then
+  local entries = redis.call('XRANGE', KEYS[1], string.format('%d-0', since + 1), '+', 'COUNT', limit)
+  for i = 1, #entries do
+    result[#result + 1] = entries[i][1]
+    result[#result + 1] = entries[i][2][2]
+  end
+end
+return result
+`;

@@ -1,0 +1,72 @@
+import type Redis from 'ioredis';
+import type { HistoryPolicies } from '../config/history-policy';
+import { ENVELOPE_VERSION } from '../protocol/envelope';
+import type { HistoryEntry, HistoryPage, StreamPosition } from './broker';
+import { newEpoch } from './epoch';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts';
+
+/** The scripted commands defined on a connection. */
+interface ScriptedRedis {
+  bcPublish(stream: string, meta: string, data: Buffer, size: number, ttl: number, metaTtl: number, channel: string, epoch: string): Promise<[number, string]>;
+  bcHistoryBuffer(stream: string, meta: string, since: number, limit: number, metaTtl: number, epoch: string): Promise<Array<Buffer | number>>;
+}
+
+/**
+ * Publishing and history reads on Redis for one prefix: offset, history and PUBLISH in one Lua
+ * script per publication; plain PUBLISH for channels that keep no history.
+ */
+export class RedisStreams {
+  private readonly scripted: ScriptedRedis;
+
+  constructor(
+    private readonly conn: Redis,
+    private readonly prefix: string,
+    private readonly policies: HistoryPolicies,
+    private readonly metaTtl: number,
+  ) {
+    conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+    conn.defineCommand('bcHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
+    this.scripted = conn as unknown as ScriptedRedis;
+  }
+
+  /** Publishes an encoded data element; resolves with its position, or null without history. */
+  async publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
+    const policy = this.policies.for(channel);
+    if (policy.size === 0) {
+      await this.conn.publish(this.prefix + channel, Buffer.concat([Buffer.from([0x92, ENVELOPE_VERSION]), dataElement]));
+      return null;
+    }
+    const [offset, epoch] = await this.scripted.bcPublish(
+      `${this.prefix}h:${channel}`,
+      `${this.prefix}m:${channel}`,
+      dataElement,
+      policy.size,
+      policy.ttl,
+      Math.max(this.metaTtl, policy.ttl),
+      this.prefix + channel,
+      newEpoch(),
+    );
+    return { offset: Number(offset), epoch: String(epoch) };
+  }
+
+  /** Reads publications after `since` (at most `limit`); null when the channel keeps no history. */
+  async history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
+    const policy = this.policies.for(channel);
+    if (policy.size === 0) return null;
+    const reply = await this.scripted.bcHistoryBuffer(
+      `${this.prefix}h:${channel}`,
+      `${this.prefix}m:${channel}`,
+      since,
+      limit,
+      Math.max(this.metaTtl, policy.ttl),
+      newEpoch(),
+    );
+    const publications: HistoryEntry[] = [];
+    for (let i = 2; i + 1 < reply.length; i += 2) {
+      const id = String(reply[i]);
+      publications.push({ offset: Number(id.slice(0, id.indexOf('-'))), envelope: reply[i + 1] as Buffer });
+    }
+    // Integer replies arrive as numbers, bulk strings as Buffers.
+    return { epoch: String(reply[0]), top: Number(reply[1]), publications };
+  }
+}
