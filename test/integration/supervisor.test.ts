@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { freePort } from '../helpers/free-port';
+import { ReconnectingClient } from '../helpers/reconnecting-client';
+import { TestRedis } from '../helpers/redis-server';
+import { ServerProcess, type LogLine } from '../helpers/server-process';
+import { TestClient, httpPublish } from '../helpers/test-client';
+import { waitFor } from '../helpers/wait';
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Worker pids that logged `msg`, by worker index (latest wins). */
+const workersWith = (server: ServerProcess, msg: string): Map<number, number> => {
+  const byIndex = new Map<number, number>();
+  for (const line of server.logs) if (line.msg === msg && typeof line.worker === 'number') byIndex.set(line.worker, line.pid as number);
+  return byIndex;
+};
+const allWorkerPids = (server: ServerProcess): Set<number> =>
+  new Set(server.logs.filter((l: LogLine) => l.msg === 'worker started').map((l) => l.workerPid as number));
+const redisClientNames = async (redis: TestRedis): Promise<string> => {
+  const conn = redis.client();
+  try {
+    return String(await conn.client('LIST'));
+  } finally {
+    conn.disconnect();
+  }
+};
+
+async function startSupervisor(redis: TestRedis, port: number): Promise<ServerProcess> {
+  const server = await ServerProcess.start(['--workers', '2', '--port', String(port), '--host', '127.0.0.1', '--redis-url', redis.url]);
+  await waitFor('both workers ready', () => workersWith(server, 'broker ready').size === 2, 10_000);
+  return server;
+}
+
+describe('supervisor (--workers 2 with Redis)', () => {
+  test('replaces a killed worker; SIGTERM drains every worker (1001) and the supervisor exits 0', async () => {
+    const redis = await TestRedis.start();
+    const port = await freePort();
+    const server = await startSupervisor(redis, port);
+    const clients: TestClient[] = [];
+    try {
+      assert.ok(server.logs.some((l) => l.msg === 'supervisor starting workers' && l.workers === 2));
+      const victim = workersWith(server, 'broker ready').get(0)!;
+      process.kill(victim, 'SIGKILL');
+      await waitFor('the crash to be logged', () => server.logs.some((l) => l.msg === 'worker exited unexpectedly; restarting it' && l.workerPid === victim && l.signal === 'SIGKILL'));
+      const crash = server.logs.find((l) => l.msg === 'worker exited unexpectedly; restarting it')!;
+      assert.equal(crash.worker, 0);
+      assert.equal(crash.restartInMs, 100, 'first crash: shortest back-off');
+      await waitFor('a replacement worker 0 to be ready', () => {
+        const pid = workersWith(server, 'broker ready').get(0);
+        return pid !== undefined && pid !== victim;
+      }, 10_000);
+      assert.equal(isAlive(victim), false);
+      assert.equal(allWorkerPids(server).size, 3);
+
+      // Both processes serve the port: every client gets every message wherever it landed.
+      for (let i = 0; i < 12; i++) clients.push(await TestClient.connect(`ws://127.0.0.1:${port}/ws?channels=sup:1`));
+      for (let i = 0; i < 5; i++) assert.equal((await httpPublish(`http://127.0.0.1:${port}`, 'sup:1', `m${i}`)).status, 200);
+      for (const client of clients) assert.equal((await client.waitPublications(5, 'sup:1')).length, 5);
+      assert.match(await redisClientNames(redis), /broadcaster-sub[\s\S]*broadcaster-sub/, 'one subscriber connection per worker');
+
+      server.signal('SIGTERM');
+      for (const client of clients) {
+        const closed = await client.waitClosed(10_000);
+        assert.equal(closed.code, 1001);
+      }
+      assert.equal(await server.exited(), 0);
+      assert.ok(server.logs.some((l) => l.msg === 'supervisor stopped' && l.clean === true));
+      assert.equal(server.logs.filter((l) => l.msg === 'stopped').length, 2, 'both live workers drained');
+      for (const pid of allWorkerPids(server)) assert.equal(isAlive(pid), false, `worker ${pid} gone`);
+      assert.doesNotMatch(await redisClientNames(redis), /broadcaster-(pub|sub)/);
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await server.stop();
+      await redis.kill();
+    }
+  });
+
+  test('SIGHUP: rolling restart moves clients (1001, reconnect to the same port) and they keep receiving', async (t) => {
+    const redis = await TestRedis.start();
+    const port = await freePort();
+    const server = await startSupervisor(redis, port);
+    const clients: ReconnectingClient[] = [];
+    try {
+      const before = new Set(workersWith(server, 'broker ready').values());
+      for (let i = 0; i < 12; i++) clients.push(await ReconnectingClient.connect(`ws://127.0.0.1:${port}/ws?channels=roll:1`));
+      server.signal('SIGHUP');
+      await waitFor('the rolling restart to finish', () => server.logs.some((l) => l.msg === 'rolling restart done'), 20_000);
+      const after = new Set(workersWith(server, 'broker ready').values());
+      assert.equal(after.size, 2);
+      for (const pid of after) assert.ok(!before.has(pid), 'every worker was replaced');
+      for (const pid of before) assert.equal(isAlive(pid), false);
+      await waitFor('every client to be connected again', () => clients.every((c) => c.open), 10_000);
+      for (const client of clients) {
+        assert.ok(client.closes.length >= 1, 'each client was moved at least once');
+        assert.ok(client.closes.every((code) => code === 1001), `only going-away closes, got ${client.closes.join(',')}`);
+      }
+      for (let i = 0; i < 5; i++) assert.equal((await httpPublish(`http://127.0.0.1:${port}`, 'roll:1', `after${i}`)).status, 200);
+      for (const client of clients) assert.equal((await client.current.waitPublications(5, 'roll:1')).length, 5);
+      t.diagnostic(`reconnects ${clients.reduce((n, c) => n + c.reconnects, 0)}, refused reconnect attempts ${clients.reduce((n, c) => n + c.failedAttempts, 0)}`);
+      assert.ok(!server.logs.some((l) => l.msg === 'worker exited unexpectedly; restarting it'), 'no worker crashed');
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await server.stop();
+      await redis.kill();
+    }
+  });
+});
