@@ -9,6 +9,7 @@ import { encodeData } from './protocol/envelope';
 import { ChannelSequencer } from './transport/channel-sequencer';
 import { CloseCode } from './protocol/opcodes';
 import { ChannelRegistry } from './transport/channel-registry';
+import { SecurityPolicy } from './security/security-policy';
 import { createStats, type ServerStats } from './stats';
 import { createFanout } from './transport/fanout';
 import { registerHttpRoutes } from './transport/http-routes';
@@ -39,6 +40,8 @@ export class BroadcasterServer {
   readonly broker: Broker;
   /** Process counters, read by the metrics exporter. */
   readonly stats: ServerStats = createStats();
+  /** Authentication, permissions and limits. */
+  readonly security: SecurityPolicy;
   private readonly app: TemplatedApp;
   private readonly sockets = new Set<WebSocket<SocketData>>();
   private listenSocket: us_listen_socket | null = null;
@@ -50,9 +53,13 @@ export class BroadcasterServer {
     this.options = Object.freeze({ ...defaultOptions(), ...options });
     this.logger = logger ?? createLogger(this.options.logLevel);
     this.broker = createBroker(this.options, this.logger, this.stats);
-    this.app = uws.App();
+    this.security = new SecurityPolicy(this.options);
+    this.app =
+      this.options.tlsCert !== null && this.options.tlsKey !== null
+        ? uws.SSLApp({ cert_file_name: this.options.tlsCert, key_file_name: this.options.tlsKey })
+        : uws.App();
     const policies = new HistoryPolicies(this.options);
-    const sequencer = new ChannelSequencer(this.broker, createFanout(this.app, this.stats), this.stats, this.logger);
+    const sequencer = new ChannelSequencer(this.broker, createFanout(this.app, this.stats, this.options.compression !== 'off'), this.stats, this.logger);
     const registry = new ChannelRegistry(this.app, this.broker, (channel) => sequencer.forget(channel));
     this.broker.onMessage((channel, envelope) => sequencer.accept(channel, envelope));
     let wasReady = false;
@@ -74,6 +81,7 @@ export class BroadcasterServer {
       logger: this.logger,
       sockets: this.sockets,
       stats: this.stats,
+      security: this.security,
       isShuttingDown: () => this.shuttingDown,
     }));
     registerHttpRoutes(this.app, {
@@ -82,6 +90,7 @@ export class BroadcasterServer {
       broker: this.broker,
       logger: this.logger,
       stats: this.stats,
+      apiKeys: this.security.apiKeys,
       notReadyReason: () => this.notReadyReason(),
     });
   }
@@ -120,7 +129,7 @@ export class BroadcasterServer {
     }
     this.listenSocket = socket;
     this.boundPort = uws.us_socket_local_port(socket as never);
-    this.logger.info({ host, port: this.boundPort, broker: this.broker.kind, path: WS_PATH }, 'listening');
+    this.logger.info({ host, port: this.boundPort, broker: this.broker.kind, path: WS_PATH, tls: this.options.tlsCert !== null }, 'listening');
     return this.boundPort;
   }
 

@@ -17,6 +17,8 @@ export interface ServerStats {
   bytesIn: number;
   /** Command frames answered with an error reply. */
   commandErrors: number;
+  /** Commands dropped by the per-connection rate limit. */
+  rateLimited: number;
   /** Publications accepted from clients over WebSocket. */
   publishedWs: number;
   /** Publications accepted over HTTP. */
@@ -63,6 +65,7 @@ export function createStats(): ServerStats {
     commandsIn: 0,
     bytesIn: 0,
     commandErrors: 0,
+    rateLimited: 0,
     publishedWs: 0,
     publishedHttp: 0,
     publishFailures: 0,

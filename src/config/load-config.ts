@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config-error';
+import { checkOptions } from './check-options';
 import { parseNamespaces } from './history-policy';
+import { patternProblem } from '../security/channel-patterns';
 import { LOG_LEVELS, OPTION_SPECS, SLOW_CONSUMER_POLICIES, defaultOptions, type OptionSpec, type Options } from './options';
 
 /** What the command line asked for: run with options, or print help or the version. */
@@ -26,7 +28,30 @@ function describeAllowed(spec: OptionSpec): string {
       return `one of ${SLOW_CONSUMER_POLICIES.join(', ')}`;
     case 'namespaces':
       return 'prefix=size/ttl entries, comma-separated';
+    case 'secret':
+      return 'a non-empty string';
+    case 'file':
+      return 'the path of a readable file';
+    case 'list':
+      return spec.key === 'clientSubscribe' || spec.key === 'clientPublish'
+        ? 'comma-separated channel patterns: *, prefix* or exact channel names'
+        : spec.key === 'allowedOrigins'
+          ? 'comma-separated origins like https://example.com'
+          : 'comma-separated values';
+    case 'choice':
+      return `one of ${(spec.choices ?? []).join(', ')}`;
   }
+}
+
+function coerceList(spec: OptionSpec, raw: unknown, source: string): string[] {
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+  if (items === null || items.some((item) => typeof item !== 'string')) throw invalid(spec, source, raw);
+  const list = (items as string[]).map((item) => item.trim()).filter((item) => item.length > 0);
+  for (const item of list) {
+    if ((spec.key === 'clientSubscribe' || spec.key === 'clientPublish') && patternProblem(item) !== null) throw invalid(spec, source, raw);
+    if (spec.key === 'allowedOrigins' && !/^https?:\/\/[^/\s]+$/.test(item)) throw invalid(spec, source, raw);
+  }
+  return list;
 }
 
 function invalid(spec: OptionSpec, source: string, value: unknown): ConfigError {
@@ -71,6 +96,24 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): Options[keyof O
       if (typeof raw !== 'string') throw invalid(spec, source, raw);
       parseNamespaces(raw);
       return raw;
+    case 'secret':
+      if (raw === null || raw === '') return null;
+      if (typeof raw !== 'string') throw invalid(spec, source, raw);
+      return raw;
+    case 'file':
+      if (raw === null || raw === '') return null;
+      if (typeof raw !== 'string') throw invalid(spec, source, raw);
+      try {
+        readFileSync(raw);
+      } catch (err) {
+        throw new ConfigError(spec.key, `cannot read ${spec.key} file ${raw} from ${source}: ${(err as Error).message}; set --${spec.flag} / ${spec.env} to a readable file`);
+      }
+      return raw;
+    case 'list':
+      return coerceList(spec, raw, source);
+    case 'choice':
+      if (typeof raw !== 'string' || !(spec.choices ?? []).includes(raw)) throw invalid(spec, source, raw);
+      return raw as Options['anonymous'];
   }
 }
 
@@ -104,15 +147,15 @@ function readConfigFile(path: string): Record<string, unknown> {
  * environment variables, then flags (later sources win). Throws ConfigError on any bad value.
  */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliRequest {
-  const flagOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+  const flagOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
     [CONFIG_FLAG]: { type: 'string' },
   };
-  for (const spec of OPTION_SPECS) flagOptions[spec.flag] = { type: 'string' };
-  let values: Record<string, string | boolean | undefined>;
+  for (const spec of OPTION_SPECS) flagOptions[spec.flag] = spec.type === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: flagOptions, strict: true, allowPositionals: false }));
+    values = parseArgs({ args: [...argv], options: flagOptions, strict: true, allowPositionals: false }).values as typeof values;
   } catch (err) {
     throw new ConfigError('argv', `${(err as Error).message}; run with --help to list every option`);
   }
@@ -120,29 +163,29 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (values.version === true) return { kind: 'version' };
 
   const options = defaultOptions() as unknown as Record<string, unknown>;
+  let fileSetAnonymous = false;
   const configPath = (values[CONFIG_FLAG] as string | undefined) ?? env[CONFIG_ENV];
   if (configPath !== undefined && configPath !== '') {
     const file = readConfigFile(configPath);
     for (const spec of OPTION_SPECS) {
       if (spec.key in file) options[spec.key] = coerce(spec, file[spec.key], `config file ${configPath}`);
     }
+    for (const key of Object.keys(file)) if (key === 'anonymous') fileSetAnonymous = true;
   }
+  const explicit = new Set<string>();
   for (const spec of OPTION_SPECS) {
     const fromEnv = env[spec.env];
-    if (fromEnv !== undefined) options[spec.key] = coerce(spec, fromEnv, spec.env);
+    if (fromEnv !== undefined) {
+      options[spec.key] = coerce(spec, fromEnv, spec.env);
+      explicit.add(spec.key);
+    }
     const fromFlag = values[spec.flag];
-    if (typeof fromFlag === 'string') options[spec.key] = coerce(spec, fromFlag, `--${spec.flag}`);
+    if (typeof fromFlag === 'string' || Array.isArray(fromFlag)) {
+      options[spec.key] = coerce(spec, Array.isArray(fromFlag) ? fromFlag.join(',') : fromFlag, `--${spec.flag}`);
+      explicit.add(spec.key);
+    }
   }
-  const result = options as unknown as Options;
-  const idle = result.idleTimeout;
-  if (idle !== 0 && idle < 8) {
-    throw new ConfigError('idleTimeout', `invalid idleTimeout ${idle}: set --idle-timeout / BROADCASTER_IDLE_TIMEOUT to 0 (off) or 8-960 seconds`);
-  }
-  if (result.maxBackpressure < result.maxMessageSize + 1024) {
-    throw new ConfigError(
-      'maxBackpressure',
-      `invalid maxBackpressure ${result.maxBackpressure}: it must hold one whole message; set --max-backpressure to at least --max-message-size + 1024 (${result.maxMessageSize + 1024})`,
-    );
-  }
+  if (fileSetAnonymous) explicit.add('anonymous');
+  const result = checkOptions(options as unknown as Options, explicit);
   return { kind: 'run', options: Object.freeze(result) };
 }

@@ -10,6 +10,12 @@ export const SLOW_CONSUMER_POLICIES = ['close', 'drop'] as const;
 /** One of the accepted slow-consumer policies. */
 export type SlowConsumerPolicy = (typeof SLOW_CONSUMER_POLICIES)[number];
 
+/** Values accepted by `--anonymous`. */
+export const ANONYMOUS_MODES = ['allow', 'deny'] as const;
+
+/** Values accepted by `--compression`. */
+export const COMPRESSION_MODES = ['off', 'shared', 'dedicated'] as const;
+
 /** The complete, validated server configuration. Every field has a documented default. */
 export interface Options {
   /** TCP port for WebSocket and HTTP; 0 picks a free port. */
@@ -54,6 +60,36 @@ export interface Options {
   adminHost: string;
   /** Instance number of this process under systemd (broadcaster@N); added to adminPort. */
   instance: number;
+  /** HS256 secret for connection tokens, or null. */
+  jwtSecret: string | null;
+  /** PEM file with the RS256/ES256 public key for connection tokens, or null. */
+  jwtPublicKey: string | null;
+  /** JWKS file with public keys for connection tokens, or null. */
+  jwksFile: string | null;
+  /** Whether clients without a token may connect (always "deny" when keys are configured). */
+  anonymous: (typeof ANONYMOUS_MODES)[number];
+  /** Channel patterns any client may subscribe to (`*` all, `chat:*` a namespace, or exact names). */
+  clientSubscribe: readonly string[];
+  /** Channel patterns clients may publish to over WebSocket; others are publish-from-backend only. */
+  clientPublish: readonly string[];
+  /** Keys accepted by the HTTP API (`Authorization: Bearer <key>`); empty: the HTTP API is open. */
+  apiKeys: readonly string[];
+  /** Exact origins allowed to open WebSockets; empty: every origin. */
+  allowedOrigins: readonly string[];
+  /** Commands per second one connection may send (token bucket, burst twice as large); 0: no limit. */
+  rateLimitMessages: number;
+  /** Bytes per second one connection may send (token bucket, burst twice as large); 0: no limit. */
+  rateLimitBytes: number;
+  /** Most WebSocket connections of this process; 0: the file-descriptor limit minus a reserve. */
+  maxConnections: number;
+  /** Most WebSocket connections from one client IP address; 0: no limit. */
+  maxConnectionsPerIp: number;
+  /** permessage-deflate: off, shared (one compressor) or dedicated (one per connection). */
+  compression: (typeof COMPRESSION_MODES)[number];
+  /** PEM certificate file for wss:// and https://, or null for plain ws:// and http://. */
+  tlsCert: string | null;
+  /** PEM private key file matching tlsCert. */
+  tlsKey: string | null;
 }
 
 /** How one option is given and checked. */
@@ -65,7 +101,9 @@ export interface OptionSpec {
   /** Environment variable name. */
   env: string;
   /** Value type used to parse flag and environment strings. */
-  type: 'integer' | 'string' | 'url' | 'level' | 'policy' | 'namespaces';
+  type: 'integer' | 'string' | 'url' | 'level' | 'policy' | 'namespaces' | 'secret' | 'file' | 'list' | 'choice';
+  /** Allowed values, for choice options. */
+  choices?: readonly string[];
   /** Default value. */
   default: Options[keyof Options];
   /** Inclusive integer bounds, for integer options. */
@@ -75,6 +113,40 @@ export interface OptionSpec {
   /** One-line description for --help and the docs. */
   help: string;
 }
+
+/** Options of authentication, permissions and limits (docs/SECURITY.md). */
+const SECURITY_SPECS: readonly OptionSpec[] = [
+  { key: 'jwtSecret', flag: 'jwt-secret', env: 'BROADCASTER_JWT_SECRET', type: 'secret', default: null,
+    help: 'HS256 secret that signs connection tokens (at least 32 bytes). Setting any key turns anonymous access off.' },
+  { key: 'jwtPublicKey', flag: 'jwt-public-key', env: 'BROADCASTER_JWT_PUBLIC_KEY', type: 'file', default: null,
+    help: 'PEM file with the public key (RSA: RS256, EC P-256: ES256) that verifies connection tokens.' },
+  { key: 'jwksFile', flag: 'jwks-file', env: 'BROADCASTER_JWKS_FILE', type: 'file', default: null,
+    help: 'JWKS file (JSON {"keys": [...]}) with RS256/ES256 public keys; tokens pick theirs by "kid".' },
+  { key: 'anonymous', flag: 'anonymous', env: 'BROADCASTER_ANONYMOUS', type: 'choice', choices: ANONYMOUS_MODES, default: 'allow',
+    help: 'Whether clients without a token may connect: allow or deny. Always deny when a JWT key is configured.' },
+  { key: 'clientSubscribe', flag: 'client-subscribe', env: 'BROADCASTER_CLIENT_SUBSCRIBE', type: 'list', default: ['*'],
+    help: 'Channel patterns clients may subscribe to, comma-separated: * (all), prefix* (a namespace) or exact names.' },
+  { key: 'clientPublish', flag: 'client-publish', env: 'BROADCASTER_CLIENT_PUBLISH', type: 'list', default: ['*'],
+    help: 'Channel patterns clients may publish to over WebSocket (e.g. "chat:*"); other channels are publish-from-backend only. Empty: none.' },
+  { key: 'apiKeys', flag: 'api-key', env: 'BROADCASTER_API_KEYS', type: 'list', default: [],
+    help: 'Keys of the HTTP API (Authorization: Bearer <key>); repeat the flag or comma-separate. Empty: the HTTP API needs no key.' },
+  { key: 'allowedOrigins', flag: 'allowed-origins', env: 'BROADCASTER_ALLOWED_ORIGINS', type: 'list', default: [],
+    help: 'Exact origins (scheme://host[:port]) allowed to open WebSockets, comma-separated. Empty: any. Requests without Origin are allowed.' },
+  { key: 'rateLimitMessages', flag: 'rate-limit-messages', env: 'BROADCASTER_RATE_LIMIT_MESSAGES', type: 'integer', default: 200, min: 0, max: 1_000_000,
+    help: 'Commands per second one connection may send (bursts of twice as many); over it commands get error 109. 0: no limit.' },
+  { key: 'rateLimitBytes', flag: 'rate-limit-bytes', env: 'BROADCASTER_RATE_LIMIT_BYTES', type: 'integer', default: 1048576, min: 0, max: 1024 * 1024 * 1024,
+    help: 'Bytes per second one connection may send (bursts of twice as many); over it commands get error 109. 0: no limit.' },
+  { key: 'maxConnections', flag: 'max-connections', env: 'BROADCASTER_MAX_CONNECTIONS', type: 'integer', default: 0, min: 0, max: 10_000_000,
+    help: 'Most WebSocket connections of this process; more get HTTP 503. 0: the open-files limit minus 256.' },
+  { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', env: 'BROADCASTER_MAX_CONNECTIONS_PER_IP', type: 'integer', default: 0, min: 0, max: 10_000_000,
+    help: 'Most WebSocket connections from one IP address; more get HTTP 429. 0: no limit (clients behind NAT or a proxy share an address).' },
+  { key: 'compression', flag: 'compression', env: 'BROADCASTER_COMPRESSION', type: 'choice', choices: COMPRESSION_MODES, default: 'off',
+    help: 'permessage-deflate: off, shared (one compressor for all) or dedicated (one per connection, more memory). Inflated frames are capped like plain ones.' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'BROADCASTER_TLS_CERT', type: 'file', default: null,
+    help: 'PEM certificate (chain) file: serve wss:// and https://. Needs --tls-key.' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'BROADCASTER_TLS_KEY', type: 'file', default: null,
+    help: 'PEM private key file matching --tls-cert.' },
+];
 
 /** Every option of the server, in --help order. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -125,6 +197,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'Address of the admin listener.' },
   { key: 'instance', flag: 'instance', env: 'BROADCASTER_INSTANCE', type: 'integer', default: 0, min: 0, max: 1000,
     help: 'Instance number of this process when a service manager runs one process per unit (systemd broadcaster@N); its admin port is --admin-port + N.' },
+  ...SECURITY_SPECS,
 ];
 
 /** The defaults of every option, as one object. */

@@ -1,4 +1,5 @@
 import { channelNameProblem } from './channel-name';
+import { frameShapeProblem } from './frame-shape';
 import { packr, unpackr } from './msgpack';
 import { Command, ErrorCode, Frame, type ErrorCodeValue } from './opcodes';
 import { ProtocolError } from './protocol-error';
@@ -8,7 +9,8 @@ export type ClientCommand =
   | { op: Command.Subscribe; id: number; channel: string; since: RecoveryPosition | null }
   | { op: Command.Unsubscribe; id: number; channel: string }
   | { op: Command.Publish; id: number; channel: string; data: Uint8Array | string }
-  | { op: Command.Ping; id: number };
+  | { op: Command.Ping; id: number }
+  | { op: Command.Refresh; id: number; token: string };
 
 const MAX_REQUEST_ID = 0xffffffff;
 
@@ -51,6 +53,8 @@ function expectLength(frame: unknown[], length: number, name: string, id: number
  * code (and the request id when it could be read) for anything malformed.
  */
 export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): ClientCommand {
+  const shape = frameShapeProblem(bytes);
+  if (shape !== null) throw new ProtocolError(ErrorCode.BadRequest, shape);
   let frame: unknown;
   try {
     frame = unpackr.unpack(bytes);
@@ -94,6 +98,12 @@ export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): Client
     case Command.Ping:
       expectLength(frame, 2, 'ping', id);
       return { op, id };
+    case Command.Refresh: {
+      expectLength(frame, 3, 'refresh', id);
+      const token: unknown = frame[2];
+      if (typeof token !== 'string' || token.length === 0) throw new ProtocolError(ErrorCode.BadRequest, 'refresh takes [5, id, token] with the token as a msgpack str', id);
+      return { op, id, token };
+    }
     default:
       throw new ProtocolError(ErrorCode.UnknownCommand, `unknown opcode ${String(op)}`, id);
   }

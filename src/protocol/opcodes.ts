@@ -4,6 +4,7 @@ export const enum Command {
   Unsubscribe = 2,
   Publish = 3,
   Ping = 4,
+  Refresh = 5,
 }
 
 /** Opcodes of server-to-client frames. */
@@ -33,6 +34,12 @@ export const ErrorCode = {
   ShuttingDown: 106,
   /** A subscribe of the same channel on this connection has not been answered yet. */
   SubscriptionInProgress: 107,
+  /** The connection's token or the server's channel patterns do not allow this channel. */
+  Forbidden: 108,
+  /** The connection sent more commands or bytes per second than allowed; the command was dropped. */
+  RateLimited: 109,
+  /** A refresh token was refused (bad signature, expired, other user, malformed). */
+  InvalidToken: 110,
   /** An unexpected server-side failure; the connection stays usable. */
   Internal: 500,
 } as const;
@@ -44,4 +51,6 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const CloseCode = {
   /** Server shutting down or restarting: reconnect (to this or another process). */
   GoingAway: 1001,
+  /** The connection's token expired and no fresh one was sent: reconnect with a new token. */
+  TokenExpired: 4001,
 } as const;

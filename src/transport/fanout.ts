@@ -8,7 +8,7 @@ import type { TemplatedApp } from './uws';
  * The local fan-out: each ordered publication becomes its wire frame once, and uWS sends that
  * one buffer to every local subscriber of the channel in C++ (no JavaScript loop over sockets).
  */
-export function createFanout(app: TemplatedApp, stats: ServerStats): SequencerOutput {
+export function createFanout(app: TemplatedApp, stats: ServerStats, compress: boolean): SequencerOutput {
   return {
     forward(channel, { envelope, view }) {
       const frame = buildPublicationFrame(channel, envelope, view);
@@ -16,10 +16,10 @@ export function createFanout(app: TemplatedApp, stats: ServerStats): SequencerOu
       stats.fanoutMessages++;
       stats.framesOut += receivers;
       stats.bytesOut += receivers * frame.length;
-      app.publish(channel, frame, true, false);
+      app.publish(channel, frame, true, compress);
     },
     resync(channel, reason) {
-      app.publish(channel, encodeResync(channel, reason), true, false);
+      app.publish(channel, encodeResync(channel, reason), true, compress);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import { channelNameProblem } from '../protocol/channel-name';
 import type { HistoryPolicies } from '../config/history-policy';
+import type { ApiKeys } from '../security/api-keys';
 import { encodeData } from '../protocol/envelope';
 import { toJsonPublication } from './history-json';
 import type { ServerStats } from '../stats';
@@ -24,6 +25,8 @@ export interface HttpContext {
   logger: Logger;
   /** Process counters. */
   stats: ServerStats;
+  /** Keys of the HTTP API. */
+  apiKeys: ApiKeys;
   /** Why the process is not ready, or null when it is. */
   notReadyReason(): string | null;
 }
@@ -34,8 +37,23 @@ function methodNotAllowed(allow: string) {
   };
 }
 
+/** Answers 401/403 and returns false unless the request carries a valid API key. */
+function authorized(ctx: HttpContext, res: HttpResponse, req: HttpRequest): boolean {
+  const verdict = ctx.apiKeys.check(req.getHeader('authorization'));
+  if (verdict === 'ok') return true;
+  // Unread request bodies are discarded by closing the connection after the answer.
+  res.onAborted(() => {});
+  if (verdict === 'missing') {
+    sendError(res, '401 Unauthorized', 'unauthorized', 'this API needs a key: send Authorization: Bearer <key>', { 'WWW-Authenticate': 'Bearer' });
+  } else {
+    sendError(res, '403 Forbidden', 'forbidden', 'the API key is not valid');
+  }
+  return false;
+}
+
 function publishHandler(ctx: HttpContext) {
   return (res: HttpResponse, req: HttpRequest): void => {
+    if (!authorized(ctx, res, req)) return;
     // Valid channel names hold only URL-safe characters, so the raw path segment is the name.
     const channel = req.getParameter(0);
     const lengthHeader = req.getHeader('content-length');
@@ -85,6 +103,7 @@ function readCount(params: URLSearchParams, name: string, fallback: number): num
 
 function historyHandler(ctx: HttpContext) {
   return (res: HttpResponse, req: HttpRequest): void => {
+    if (!authorized(ctx, res, req)) return;
     const channel = req.getParameter(0);
     const params = new URLSearchParams(req.getQuery());
     const problem = channelNameProblem(channel);

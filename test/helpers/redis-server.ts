@@ -15,12 +15,13 @@ export class TestRedis {
   /**
    * Starts a redis-server on a free port: without persistence, or with `persistent` an
    * append-only file (fsync on every write) in a fresh temporary directory, so a restart keeps data.
+   * `args` are extra redis-server arguments (e.g. `--enable-debug-command local`).
    */
-  static async start(options: { persistent?: boolean } = {}): Promise<TestRedis> {
+  static async start(options: { persistent?: boolean; args?: string[] } = {}): Promise<TestRedis> {
     const args = options.persistent
       ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'bc-redis-'))]
       : ['--appendonly', 'no'];
-    const redis = new TestRedis(await freePort(), args);
+    const redis = new TestRedis(await freePort(), [...args, ...(options.args ?? [])]);
     await redis.restart();
     return redis;
   }
@@ -43,6 +44,7 @@ export class TestRedis {
     const deadline = Date.now() + 5000;
     for (;;) {
       const client = this.client({ retryStrategy: () => null, lazyConnect: true });
+      client.on('error', () => {});
       try {
         await client.connect();
         await client.ping();

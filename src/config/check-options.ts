@@ -1,0 +1,38 @@
+import { ConfigError } from './config-error';
+import type { Options } from './options';
+
+/** Smallest HS256 secret accepted, in bytes (RFC 7518 asks for at least the hash size). */
+export const MIN_JWT_SECRET_BYTES = 32;
+
+/**
+ * Checks the rules that involve several options and resolves derived values; `explicit` names
+ * the options set by a flag, the environment or the config file. Throws ConfigError.
+ */
+export function checkOptions(options: Options, explicit: ReadonlySet<string>): Options {
+  if (options.idleTimeout !== 0 && options.idleTimeout < 8) {
+    throw new ConfigError('idleTimeout', `invalid idleTimeout ${options.idleTimeout}: set --idle-timeout / BROADCASTER_IDLE_TIMEOUT to 0 (off) or 8-960 seconds`);
+  }
+  if (options.maxBackpressure < options.maxMessageSize + 1024) {
+    throw new ConfigError(
+      'maxBackpressure',
+      `invalid maxBackpressure ${options.maxBackpressure}: it must hold one whole message; set --max-backpressure to at least --max-message-size + 1024 (${options.maxMessageSize + 1024})`,
+    );
+  }
+  const keys = [options.jwtSecret, options.jwtPublicKey, options.jwksFile].filter((k) => k !== null).length;
+  if (keys > 1) {
+    throw new ConfigError('jwtSecret', 'give one token key: --jwt-secret, --jwt-public-key or --jwks-file, not several');
+  }
+  if (options.jwtSecret !== null && Buffer.byteLength(options.jwtSecret) < MIN_JWT_SECRET_BYTES) {
+    throw new ConfigError('jwtSecret', `--jwt-secret / BROADCASTER_JWT_SECRET is too short: use at least ${MIN_JWT_SECRET_BYTES} random bytes (e.g. openssl rand -base64 48)`);
+  }
+  if (keys > 0 && options.anonymous === 'allow' && explicit.has('anonymous')) {
+    throw new ConfigError('anonymous', '--anonymous allow cannot be combined with a token key: anonymous access is off whenever keys are configured; remove --anonymous or the key');
+  }
+  if (keys === 0 && options.anonymous === 'deny') {
+    throw new ConfigError('anonymous', '--anonymous deny without a token key would refuse every client: configure --jwt-secret, --jwt-public-key or --jwks-file');
+  }
+  if ((options.tlsCert === null) !== (options.tlsKey === null)) {
+    throw new ConfigError(options.tlsCert === null ? 'tlsCert' : 'tlsKey', 'TLS needs both --tls-cert and --tls-key');
+  }
+  return { ...options, anonymous: keys > 0 ? 'deny' : options.anonymous };
+}

@@ -1,0 +1,94 @@
+import type { Access } from '../security/access';
+import { TokenError } from '../security/jwt-verifier';
+import { sendError } from './http-reply';
+import type { SocketData, WsContext } from './socket-context';
+import { parseConnectRequest } from './url-params';
+import type { HttpRequest, HttpResponse, us_socket_context_t } from './uws';
+
+/** Subprotocol the server selects when the client offers it (next to `bearer.<token>`). */
+export const SUBPROTOCOL = 'broadcaster';
+
+/** Prefix of the subprotocol entry that carries a token. */
+export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
+
+/** Picks the token from `?token=` or from a `bearer.<token>` subprotocol entry. */
+function findToken(query: string, protocols: string[]): string | null {
+  const fromQuery = new URLSearchParams(query).get('token');
+  if (fromQuery !== null && fromQuery !== '') return fromQuery;
+  const entry = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  return entry === undefined ? null : entry.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+}
+
+/**
+ * The `/ws` upgrade: every check happens here, before a socket exists — shutdown, origin,
+ * URL, connection limits, token, channel permissions — and the socket opens only once the
+ * broker delivers its channels (open means subscribed). Refusals are JSON HTTP answers.
+ */
+export function upgradeHandler(ctx: WsContext) {
+  const { options, security } = ctx;
+  const refuse = (res: HttpResponse, status: string, code: string, message: string): void => {
+    ctx.stats.handshakesRefused++;
+    sendError(res, status, code, message);
+  };
+  return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
+    const key = req.getHeader('sec-websocket-key');
+    const protocolHeader = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const origin = req.getHeader('origin');
+    const query = req.getQuery() ?? '';
+    if (ctx.isShuttingDown()) return refuse(res, '503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
+    if (!security.originAllowed(origin)) return refuse(res, '403 Forbidden', 'origin_not_allowed', `origin ${origin} is not in --allowed-origins`);
+    const request = parseConnectRequest(query, options.maxSubscriptionsPerConnection);
+    if (typeof request === 'string') return refuse(res, '400 Bad Request', 'invalid_channel', request);
+    const protocols = protocolHeader === '' ? [] : protocolHeader.split(',').map((p) => p.trim());
+    const token = findToken(query, protocols);
+    if (token === null && security.anonymous === null) {
+      return refuse(res, '401 Unauthorized', 'unauthorized', 'a token is required: pass ?token=<jwt> or the subprotocol bearer.<jwt>');
+    }
+    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const refusal = security.limits.acquire(address);
+    if (refusal === 'process') return refuse(res, '503 Service Unavailable', 'too_many_connections', `this process holds its maximum of ${security.limits.maxTotal} connections; try another`);
+    if (refusal === 'address') return refuse(res, '429 Too Many Requests', 'too_many_connections', `too many connections from ${address} (--max-connections-per-ip ${options.maxConnectionsPerIp})`);
+
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    const { channels } = request;
+    let held = false;
+    const fail = (status: string, code: string, message: string): void => {
+      security.limits.release(address);
+      if (held) ctx.registry.release(channels);
+      if (!aborted) refuse(res, status, code, message);
+    };
+    const authenticate = async (): Promise<Access> =>
+      token !== null && security.verifier !== null ? security.accessFor(await security.verifier.verify(token)) : security.anonymous!;
+    authenticate()
+      .then(async (access) => {
+        const forbidden = channels.find((c) => !access.canSubscribe(c));
+        if (forbidden !== undefined) return fail('403 Forbidden', 'forbidden_channel', `not allowed to subscribe to ${forbidden}`);
+        await ctx.registry.hold(channels);
+        held = true;
+        if (aborted) return fail('', '', '');
+        // Shutdown may have begun meanwhile: such a socket would miss the going-away close.
+        if (ctx.isShuttingDown()) return fail('503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
+        const userData: SocketData = {
+          initial: channels,
+          since: request.since.size > 0 ? request.since : null,
+          positions: request.positions,
+          pending: null,
+          subscriptions: 0,
+          closed: false,
+          drainWaiter: null,
+          address,
+          access,
+          bucket: security.rate.newBucket(Date.now()),
+          expiryTimer: null,
+        };
+        const selected = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : (protocols[0] ?? '');
+        res.cork(() => res.upgrade(userData, key, selected, extensions, context));
+      })
+      .catch((err: Error) => {
+        if (err instanceof TokenError) fail('401 Unauthorized', 'unauthorized', err.message);
+        else fail('500 Internal Server Error', 'internal', 'the handshake failed; see the server log');
+      });
+  };
+}

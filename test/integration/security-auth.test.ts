@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { exportJWK, SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { Command, ErrorCode } from '../../src/protocol/opcodes';
+import { ServerProcess } from '../helpers/server-process';
+import { TestClient, httpPublish } from '../helpers/test-client';
+import { TEST_SECRET, hs256Token, unsignedToken } from '../helpers/tokens';
+
+type Refusal = Error & { status?: number; body?: string };
+const refusedWith = (status: number, pattern: RegExp) => (err: Refusal) => err.status === status && pattern.test(err.body ?? '');
+
+describe('JWT authentication (HS256) and channel permissions', () => {
+  let server: ServerProcess;
+  const clients: TestClient[] = [];
+  const connect = async (query: string): Promise<TestClient> => {
+    const c = await TestClient.connect(server.wsUrl(query));
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwt-secret', TEST_SECRET, '--client-publish', 'chat:*']);
+  });
+  after(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await server.stop();
+  });
+
+  test('refused at the handshake: no token, bad signature, alg none, expired, not yet valid, no sub', async () => {
+    await assert.rejects(connect('?channels=news'), refusedWith(401, /token is required/));
+    const wrongKey = await hs256Token({ sub: 'u1' }, { secret: 'another-secret-that-is-long-enough-for-hs256-xx', expiresIn: 60 });
+    await assert.rejects(connect(`?token=${wrongKey}`), refusedWith(401, /signature or format invalid/));
+    await assert.rejects(connect(`?token=${unsignedToken({ sub: 'u1' })}`), refusedWith(401, /unauthorized/));
+    await assert.rejects(connect(`?token=${await hs256Token({ sub: 'u1' }, { expiresIn: -10 })}`), refusedWith(401, /token expired/));
+    await assert.rejects(connect(`?token=${await hs256Token({ sub: 'u1' }, { notBefore: 3600 })}`), refusedWith(401, /not valid/));
+    await assert.rejects(connect(`?token=${await hs256Token({}, { expiresIn: 60 })}`), refusedWith(401, /has no .*sub.* \(user id\) claim/));
+    await assert.rejects(connect('?token=garbage'), refusedWith(401, /unauthorized/));
+  });
+
+  test('a valid token in the URL or in the subprotocol header connects', async () => {
+    const token = await hs256Token({ sub: 'u1' }, { expiresIn: 60 });
+    const viaUrl = await connect(`?token=${token}`);
+    assert.deepEqual(await viaUrl.command(Command.Ping), [1, 1, null]);
+    const ws = new WebSocket(server.wsUrl(), ['broadcaster', `bearer.${token}`]);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    assert.equal(ws.protocol, 'broadcaster', 'the server selects "broadcaster", never echoes the token');
+    ws.close();
+  });
+
+  test('channel claims are enforced on URL subscribe, subscribe and publish commands', async () => {
+    const token = await hs256Token({ sub: 'u2', subscribe: ['chat:*', 'news'], publish: ['chat:room1'] }, { expiresIn: 60 });
+    await assert.rejects(connect(`?token=${token}&channels=chat:1,secret`), refusedWith(403, /forbidden_channel.*secret/));
+    const c = await connect(`?token=${token}&channels=chat:1,news`);
+    assert.deepEqual((await c.command(Command.Subscribe, 'secret')).slice(0, 3), [2, 1, ErrorCode.Forbidden]);
+    assert.equal((await c.command(Command.Subscribe, 'chat:2'))[0], 1);
+    assert.equal((await c.command(Command.Publish, 'chat:room1', 'hi'))[0], 1);
+    assert.deepEqual((await c.command(Command.Publish, 'chat:room2', 'hi')).slice(0, 3), [2, 4, ErrorCode.Forbidden]);
+    // news is readable but publish-from-backend only (--client-publish chat:*), whatever the token says.
+    const wide = await connect(`?token=${await hs256Token({ sub: 'u3' }, { expiresIn: 60 })}&channels=news`);
+    assert.deepEqual((await wide.command(Command.Publish, 'news', 'x')).slice(0, 3), [2, 1, ErrorCode.Forbidden]);
+    assert.equal((await httpPublish(server.http, 'news', 'from backend')).status, 200);
+    assert.deepEqual((await wide.waitPublications(1, 'news'))[0]!.data, Buffer.from('from backend'));
+  });
+
+  test('a token that expires while connected closes with 4001 unless refreshed first', async () => {
+    const shortLived = await connect(`?token=${await hs256Token({ sub: 'u4' }, { expiresIn: 1 })}`);
+    const refreshed = await connect(`?token=${await hs256Token({ sub: 'u5' }, { expiresIn: 1 })}`);
+    const fresh = await hs256Token({ sub: 'u5' }, { expiresIn: 60 });
+    const [, , result] = await refreshed.command(Command.Refresh, fresh);
+    assert.equal(typeof (result as { expiresAt: number }).expiresAt, 'number');
+    const otherUser = await hs256Token({ sub: 'someone-else' }, { expiresIn: 60 });
+    assert.deepEqual((await refreshed.command(Command.Refresh, otherUser)).slice(0, 3), [2, 2, ErrorCode.InvalidToken]);
+    assert.deepEqual((await refreshed.command(Command.Refresh, 'garbage')).slice(0, 3), [2, 3, ErrorCode.InvalidToken]);
+    const closed = await shortLived.waitClosed(4000);
+    assert.deepEqual([closed.code, closed.reason], [4001, 'token expired: reconnect with a fresh token']);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    assert.equal(refreshed.closed, null, 'the refreshed connection stays open');
+    assert.deepEqual(await refreshed.command(Command.Ping), [1, 4, null]);
+  });
+});
+
+describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bc-keys-'));
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const servers: ServerProcess[] = [];
+  after(async () => {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+  });
+
+  test('RS256 from a PEM file; HS256 and alg none are refused', async () => {
+    writeFileSync(join(dir, 'rsa.pem'), rsa.publicKey.export({ type: 'spki', format: 'pem' }));
+    const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwt-public-key', join(dir, 'rsa.pem')]);
+    servers.push(server);
+    const good = await new SignJWT({ sub: 'r1' }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('1m').sign(rsa.privateKey);
+    const client = await TestClient.connect(server.wsUrl(`?token=${good}`));
+    await client.close();
+    await assert.rejects(TestClient.connect(server.wsUrl(`?token=${await hs256Token({ sub: 'r1' }, { expiresIn: 60 })}`)), refusedWith(401, /algorithm not allowed|invalid/));
+    await assert.rejects(TestClient.connect(server.wsUrl(`?token=${unsignedToken({ sub: 'r1' })}`)), refusedWith(401, /unauthorized/));
+  });
+
+  test('ES256 from a JWKS file, key chosen by kid', async () => {
+    const jwk = { ...(await exportJWK(ec.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
+    const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwks-file', join(dir, 'jwks.json')]);
+    servers.push(server);
+    const good = await new SignJWT({ sub: 'e1' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1m').sign(ec.privateKey);
+    const client = await TestClient.connect(server.wsUrl(`?token=${good}`));
+    await client.close();
+    const unknownKid = await new SignJWT({ sub: 'e1' }).setProtectedHeader({ alg: 'ES256', kid: 'k2' }).setExpirationTime('1m').sign(ec.privateKey);
+    await assert.rejects(TestClient.connect(server.wsUrl(`?token=${unknownKid}`)), refusedWith(401, /unauthorized/));
+  });
+});
