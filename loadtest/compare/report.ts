@@ -1,0 +1,189 @@
+/**
+ * Comparison report: medians over repeated runs, ratios to the limit, the issue's targets, and
+ * the printed tables.
+ */
+import type { SystemId } from './systems.js';
+import type { SystemRun } from './run-compare.js';
+
+/** Median (with min and max) of one figure over runs. */
+export interface Spread {
+  /** median */
+  median: number;
+  /** smallest */
+  min: number;
+  /** largest */
+  max: number;
+}
+
+/** Medians of one (workload, system) pair, with ratios to the limit in the same workload. */
+export interface SummaryRow {
+  workload: string;
+  system: SystemId;
+  label: string;
+  runs: number;
+  subscribers: number;
+  allOk: boolean;
+  lostTotal: number;
+  deliveredPerSec: Spread;
+  p50: Spread;
+  p99: Spread;
+  serverCpuUsPerMsg: Spread;
+  redisCpuUsPerMsg: Spread;
+  rssPerConnection: Spread;
+  /** delivered/s divided by the limit's (median) */
+  throughputVsLimit: number | null;
+  /** server CPU per message divided by the limit's (median; lower is better) */
+  cpuVsLimit: number | null;
+  /** first error of a skipped or failed run */
+  error?: string;
+}
+
+/** Median, min and max of numbers (zeros when empty). */
+export function spread(values: readonly number[]): Spread {
+  if (values.length === 0) return { median: 0, min: 0, max: 0 };
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+/** Groups runs by (workload, system) and computes medians and ratios to the limit. */
+export function summarize(runs: readonly SystemRun[]): SummaryRow[] {
+  const keys: string[] = [];
+  const groups = new Map<string, SystemRun[]>();
+  for (const r of runs) {
+    const k = `${r.workload}\u0000${r.system}`;
+    if (!groups.has(k)) {
+      groups.set(k, []);
+      keys.push(k);
+    }
+    groups.get(k)!.push(r);
+  }
+  const rows: SummaryRow[] = keys.map((k) => {
+    const g = groups.get(k)!;
+    const good = g.filter((r) => r.error === undefined);
+    const first = g[0]!;
+    const errored = g.find((r) => r.error !== undefined);
+    return {
+      workload: first.workload,
+      system: first.system,
+      label: first.label,
+      runs: good.length,
+      subscribers: first.subscribers,
+      allOk: good.length > 0 && good.every((r) => r.ok),
+      lostTotal: good.reduce((a, r) => a + r.lost, 0),
+      deliveredPerSec: spread(good.map((r) => r.deliveredPerSec)),
+      p50: spread(good.map((r) => r.latency.p50)),
+      p99: spread(good.map((r) => r.latency.p99)),
+      serverCpuUsPerMsg: spread(good.map((r) => r.serverCpuUsPerMsg)),
+      redisCpuUsPerMsg: spread(good.map((r) => r.redisCpuUsPerMsg)),
+      rssPerConnection: spread(good.map((r) => r.rssPerConnection)),
+      throughputVsLimit: null,
+      cpuVsLimit: null,
+      ...(errored?.error !== undefined ? { error: errored.error.split('\n')[0]! } : {}),
+    };
+  });
+  for (const row of rows) {
+    // HTTP-fed systems compare with the HTTP-fed limit when it ran, the others with the Redis-fed limit
+    const ref = row.system === 'bc-memory' || row.system === 'limit-http' ? 'limit-http' : 'limit';
+    const limit =
+      rows.find((r) => r.workload === row.workload && r.system === ref && r.runs > 0) ??
+      rows.find((r) => r.workload === row.workload && r.system === 'limit' && r.runs > 0);
+    if (limit === undefined || row.runs === 0) continue;
+    if (limit.deliveredPerSec.median > 0) row.throughputVsLimit = round2(row.deliveredPerSec.median / limit.deliveredPerSec.median);
+    if (limit.serverCpuUsPerMsg.median > 0) row.cpuVsLimit = round2(row.serverCpuUsPerMsg.median / limit.serverCpuUsPerMsg.median);
+  }
+  return rows;
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function fmtSpread(s: Spread, digits = 0, runs = 1): string {
+  const f = (n: number): string => (digits === 0 ? String(Math.round(n)) : n.toFixed(digits));
+  return runs > 1 && s.min !== s.max ? `${f(s.median)} (${f(s.min)}-${f(s.max)})` : f(s.median);
+}
+
+/** Markdown tables, one per workload. */
+export function formatTables(rows: readonly SummaryRow[]): string {
+  const out: string[] = [];
+  const workloads = [...new Set(rows.map((r) => r.workload))];
+  for (const w of workloads) {
+    out.push(`\n### ${w}\n`);
+    out.push('| system | delivered msg/s | × limit | lost | p50 ms | p99 ms | server CPU µs/msg | CPU × limit | Redis CPU µs/msg | RSS B/conn | verdict |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const r of rows.filter((x) => x.workload === w)) {
+      if (r.runs === 0) {
+        out.push(`| ${r.label} | – | – | – | – | – | – | – | – | – | ${r.error ?? 'no run'} |`);
+        continue;
+      }
+      out.push(
+        `| ${r.label} | ${fmtSpread(r.deliveredPerSec, 0, r.runs)} | ${r.throughputVsLimit ?? '–'} | ${r.lostTotal} | ` +
+          `${fmtSpread(r.p50, 1, r.runs)} | ${fmtSpread(r.p99, 1, r.runs)} | ${fmtSpread(r.serverCpuUsPerMsg, 3, r.runs)} | ` +
+          `${r.cpuVsLimit ?? '–'} | ${fmtSpread(r.redisCpuUsPerMsg, 3, r.runs)} | ${fmtSpread(r.rssPerConnection, 0, r.runs)} | ${r.allOk ? 'OK' : 'FAIL'} |`,
+      );
+    }
+  }
+  return out.join('\n');
+}
+
+/** One target of the issue and whether this run met it. */
+export interface TargetCheck {
+  /** the target, as worded in the issue */
+  target: string;
+  /** measured value, as text */
+  measured: string;
+  /** met, missed, or not measured in this run */
+  status: 'met' | 'missed' | 'not measured';
+}
+
+function find(rows: readonly SummaryRow[], w: string, s: SystemId): SummaryRow | undefined {
+  return rows.find((r) => r.workload === w && r.system === s && r.runs > 0);
+}
+
+/** Evaluates the issue's targets against the rows (where the needed runs exist). */
+export function checkTargets(rows: readonly SummaryRow[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const bc = find(rows, 'a1000', 'bc-redis-1');
+  const vs = (peer: SystemId, factor: number, name: string): void => {
+    const p = find(rows, 'a1000', peer);
+    if (bc === undefined || p === undefined || p.deliveredPerSec.median === 0) {
+      out.push({ target: `broadcaster via Redis >= ${factor}x ${name} on (a) 1000 msg/s`, measured: '–', status: 'not measured' });
+      return;
+    }
+    const ratio = round2(bc.deliveredPerSec.median / p.deliveredPerSec.median);
+    const cpu = p.serverCpuUsPerMsg.median > 0 ? round2(p.serverCpuUsPerMsg.median / bc.serverCpuUsPerMsg.median) : 0;
+    out.push({
+      target: `broadcaster via Redis >= ${factor}x ${name} on (a) 1000 msg/s`,
+      measured: `${ratio}x delivered/s (${cpu}x less CPU per message)`,
+      status: ratio >= factor ? 'met' : 'missed',
+    });
+  };
+  if (bc !== undefined && find(rows, 'a1000', 'limit') !== undefined) {
+    out.push({
+      target: 'broadcaster via Redis >= 0.9x limit on (a) at 1000 msg/s, zero loss',
+      measured: `${bc.throughputVsLimit}x, lost ${bc.lostTotal}`,
+      status: (bc.throughputVsLimit ?? 0) >= 0.9 && bc.lostTotal === 0 && bc.allOk ? 'met' : 'missed',
+    });
+  } else out.push({ target: 'broadcaster via Redis >= 0.9x limit on (a) at 1000 msg/s, zero loss', measured: '–', status: 'not measured' });
+  vs('bun', 1, 'Bun');
+  vs('ws', 8, 'ws+ioredis');
+  vs('socketio', 10, 'Socket.IO');
+  const rss = rows.filter((r) => (r.system === 'bc-redis-1' || r.system === 'bc-memory') && r.runs > 0);
+  if (rss.length > 0) {
+    const worst = Math.max(...rss.map((r) => r.rssPerConnection.median));
+    out.push({ target: '<= 1.5 KB RSS per idle subscribed connection', measured: `${worst} B (worst broadcaster row)`, status: worst <= 1536 ? 'met' : 'missed' });
+  } else out.push({ target: '<= 1.5 KB RSS per idle subscribed connection', measured: '–', status: 'not measured' });
+  const d = find(rows, 'd', 'bc-redis-n');
+  out.push(
+    d === undefined
+      ? { target: '100k subscribers one channel, zero loss at 2 msg/s, p99 <= 100 ms', measured: '–', status: 'not measured' }
+      : {
+          target: '100k subscribers one channel, zero loss at 2 msg/s, p99 <= 100 ms',
+          measured: `lost ${d.lostTotal}, p99 ${d.p99.median} ms, ${d.allOk ? 'all opened' : 'FAIL'}`,
+          status: d.allOk && d.lostTotal === 0 && d.p99.median <= 100 ? 'met' : 'missed',
+        },
+  );
+  return out;
+}

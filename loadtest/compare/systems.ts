@@ -1,0 +1,122 @@
+/**
+ * The systems the comparison runner measures, how each is started and fed, and which
+ * subscriber client talks to it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ClientKind } from '../generator/client-types.js';
+import type { PublishVia } from '../publisher/transports.js';
+import type { Command } from './server-process.js';
+
+/** Identifiers of the comparable systems. */
+export const SYSTEM_IDS = ['limit', 'limit-http', 'bc-memory', 'bc-redis-1', 'bc-redis-n', 'bun', 'ws', 'socketio'] as const;
+
+/** One system identifier. */
+export type SystemId = (typeof SYSTEM_IDS)[number];
+
+/** How to run and reach one system. */
+export interface SystemSpec {
+  /** identifier */
+  id: SystemId;
+  /** human name */
+  label: string;
+  /** how the publisher feeds it */
+  via: PublishVia;
+  /** Redis channel prefix for the feed */
+  redisPrefix: string;
+  /** subscriber client */
+  client: ClientKind;
+  /** WebSocket (or socket.io) path */
+  path: string;
+  /** whether it needs the private Redis */
+  needsRedis: boolean;
+  /** processes sharing the port (SO_REUSEPORT) */
+  processes: number;
+  /** processes are started by one supervisor (one command; measure its whole process tree) */
+  supervised: boolean;
+  /** the command for one process */
+  command(port: number, redisUrl: string): Command;
+  /** why it cannot run here, or null */
+  unavailable(): string | null;
+}
+
+/** Repository root (dist/loadtest/compare -> ../../..). */
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+const DIST = path.join(ROOT, 'dist');
+const BROADCASTER = path.join(DIST, 'src', 'cli', 'main.js');
+const NODE = process.execPath;
+
+function needFile(file: string): () => string | null {
+  return () => (fs.existsSync(file) ? null : `${path.relative(ROOT, file)} does not exist (build first)`);
+}
+
+/** The Bun binary shipped by the npm package (run directly so its PID is Bun's own). */
+export function bunBinary(): string {
+  return path.join(ROOT, 'node_modules', 'bun', 'bin', 'bun.exe');
+}
+
+/** Builds the spec of a system; `processes` applies to the multi-process variants. */
+export function systemSpec(id: SystemId, processes = 2): SystemSpec {
+  // --workers 1: one process, no supervisor; --workers N: the built-in supervisor forks N workers
+  // sharing the port. --admin-port 0: no admin listener (several runs must not collide).
+  const bc = (redis: boolean, workers = 1) => (port: number, redisUrl: string): Command => ({
+    cmd: NODE,
+    args: [
+      BROADCASTER, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'info', '--admin-port', '0',
+      '--workers', String(workers), ...(redis ? ['--redis-url', redisUrl] : []),
+    ],
+  });
+  const peer = (file: string) => (port: number, redisUrl: string): Command => ({
+    cmd: NODE,
+    args: [path.join(DIST, 'loadtest', 'peers', file), '--port', String(port), '--redis-url', redisUrl],
+  });
+  switch (id) {
+    case 'limit':
+      return {
+        id, label: processes > 1 ? `limit uWS x${processes}` : 'limit uWS', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes, supervised: false, command: peer('limit.js'), unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
+      };
+    case 'limit-http':
+      return {
+        id, label: 'limit uWS (HTTP fed)', via: 'http', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: false, processes: 1, supervised: false,
+        command: (port) => ({ cmd: NODE, args: [path.join(DIST, 'loadtest', 'peers', 'limit.js'), '--port', String(port)] }),
+        unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
+      };
+    case 'bc-memory':
+      return {
+        id, label: 'broadcaster memory', via: 'http', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: false, processes: 1, supervised: false, command: bc(false), unavailable: needFile(BROADCASTER),
+      };
+    case 'bc-redis-1':
+      return {
+        id, label: 'broadcaster redis x1', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes: 1, supervised: false, command: bc(true), unavailable: needFile(BROADCASTER),
+      };
+    case 'bc-redis-n':
+      return {
+        id, label: `broadcaster redis x${processes} (supervisor)`, via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes, supervised: true, command: bc(true, processes), unavailable: needFile(BROADCASTER),
+      };
+    case 'bun':
+      return {
+        id, label: processes > 1 ? `bun publish x${processes}` : 'bun publish', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes, supervised: false,
+        command: (port, redisUrl) => ({
+          cmd: bunBinary(),
+          args: [path.join(ROOT, 'loadtest', 'peers', 'bun-peer.bun.ts'), '--port', String(port), '--redis-url', redisUrl],
+        }),
+        unavailable: needFile(bunBinary()),
+      };
+    case 'ws':
+      return {
+        id, label: 'ws + ioredis', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes: 1, supervised: false, command: peer('ws-peer.js'), unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'ws-peer.js')),
+      };
+    case 'socketio':
+      return {
+        id, label: 'socket.io + redis-adapter', via: 'socketio-redis', redisPrefix: 'socket.io', client: 'socketio-raw', path: '/socket.io',
+        needsRedis: true, processes: 1, supervised: false, command: peer('socketio-peer.js'), unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'socketio-peer.js')),
+      };
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * IPC messages between the generator coordinator and its worker processes.
+ */
+import type { ClientKind } from './client-types.js';
+import type { DeliveryCounts } from './sequence-tracker.js';
+
+/** What one worker process is asked to do. */
+export interface WorkerConfig {
+  /** worker number, from 0 */
+  workerId: number;
+  /** subscriber client implementation */
+  client: ClientKind;
+  /** server host */
+  host: string;
+  /** server port */
+  port: number;
+  /** WebSocket path (or socket.io path) */
+  path: string;
+  /** global index of this worker's first subscriber */
+  firstSubscriber: number;
+  /** number of subscribers this worker opens */
+  count: number;
+  /** all channel names; global subscriber g listens to channels[g % channels.length] */
+  channels: string[];
+  /** source addresses to spread over, or empty for the kernel's choice */
+  sourceAddresses: string[];
+  /** subscribers per source address before moving to the next one */
+  perAddress: number;
+  /** handshakes in flight at once */
+  connectConcurrency: number;
+  /** handshake timeout, ms */
+  timeoutMs: number;
+  /** publisher ids range over 0..maxPublishers-1 */
+  maxPublishers: number;
+  /** progress message period, ms */
+  progressMs: number;
+}
+
+/** Coordinator -> worker. */
+export type ToWorker =
+  | { type: 'start'; config: WorkerConfig }
+  | { type: 'finish'; expected: number[][] }
+  | { type: 'exit' };
+
+/** Cumulative connection figures of one worker. */
+export interface ConnectionCounts {
+  /** subscribers whose connection opened */
+  opened: number;
+  /** subscribers whose connection failed before opening */
+  failed: number;
+  /** opened connections that closed before the end */
+  closed: number;
+}
+
+/** Worker -> coordinator, once per progress period. */
+export interface ProgressMessage extends ConnectionCounts {
+  type: 'progress';
+  /** worker number */
+  workerId: number;
+  /** payloads received so far */
+  received: number;
+  /** undecodable frames so far */
+  malformed: number;
+  /** non-publication frames so far */
+  other: number;
+  /** sequence numbers currently missing below the highest seen */
+  missing: number;
+  /** duplicates so far */
+  duplicates: number;
+  /** receive time of the latest payload (ms since the epoch), 0 before any */
+  lastReceivedAt: number;
+  /** latency histogram of this period, encoded */
+  histogram: string;
+}
+
+/** Worker -> coordinator, when every subscriber has opened or failed. */
+export interface ConnectedMessage extends ConnectionCounts {
+  type: 'connected';
+  /** worker number */
+  workerId: number;
+  /** failure reasons and how often each happened */
+  failReasons: Record<string, number>;
+}
+
+/** Worker -> coordinator, final figures after `finish`. */
+export interface ReportMessage extends ConnectionCounts {
+  type: 'report';
+  /** worker number */
+  workerId: number;
+  /** delivery counts summed over opened subscribers */
+  counts: DeliveryCounts;
+  /** opened subscribers that lost at least one message */
+  subscribersWithLoss: number;
+  /** highest loss of one subscriber */
+  maxLoss: number;
+  /** fewest and most payloads received by one opened subscriber */
+  minReceived: number;
+  /** most payloads received by one opened subscriber */
+  maxReceived: number;
+  /** undecodable frames */
+  malformed: number;
+  /** non-publication frames */
+  other: number;
+  /** close reasons of connections closed early */
+  closeReasons: Record<string, number>;
+  /** failure reasons of connections that never opened */
+  failReasons: Record<string, number>;
+  /** whole-run latency histogram, encoded */
+  histogram: string;
+  /** CPU time (user + system) the worker used since it started, µs */
+  cpuUs: number;
+}
+
+/** Worker -> coordinator. */
+export type FromWorker = ProgressMessage | ConnectedMessage | ReportMessage;

@@ -1,0 +1,201 @@
+/**
+ * Generator worker process (forked by the coordinator): opens its share of subscribers, counts
+ * every delivered payload per subscriber, records latency, reports progress and final figures.
+ */
+import { openRawClient, openRawSocketIoClient } from './raw-client.js';
+import { openWsClient } from './ws-client.js';
+import { openSocketIoClient } from './socketio-client.js';
+import type { ClientEvents, ClientFactory, ConnectSpec, SubscriberClient } from './client-types.js';
+import { SequenceTracker, addCounts, emptyCounts } from './sequence-tracker.js';
+import { createHistogram, encodeHistogram, recordMs } from './latency.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './messages.js';
+import { sourceAddressFor } from './source-address.js';
+
+const factories: Record<WorkerConfig['client'], ClientFactory> = {
+  raw: openRawClient,
+  ws: openWsClient,
+  socketio: openSocketIoClient,
+  'socketio-raw': openRawSocketIoClient,
+};
+
+function send(msg: FromWorker): void {
+  if (process.send !== undefined && process.connected) process.send(msg);
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  const k = key.length > 80 ? key.slice(0, 80) : key;
+  map[k] = (map[k] ?? 0) + 1;
+}
+
+/** Runs one worker until told to exit. */
+function run(config: WorkerConfig): void {
+  const P = config.maxPublishers;
+  const tracker = new SequenceTracker(config.count * P);
+  const opened = new Uint8Array(config.count);
+  const interval = createHistogram();
+  const total = createHistogram();
+  const clients: (SubscriberClient | undefined)[] = new Array(config.count);
+  const failReasons: Record<string, number> = {};
+  const closeReasons: Record<string, number> = {};
+  let nOpened = 0;
+  let nFailed = 0;
+  let nClosed = 0;
+  let received = 0;
+  let lastReceivedAt = 0;
+  let malformed = 0;
+  let other = 0;
+  let nextToOpen = 0;
+  let inFlight = 0;
+  let connectedSent = false;
+
+  const events: ClientEvents = {
+    open(sub) {
+      opened[sub] = 1;
+      nOpened++;
+      inFlight--;
+      pump();
+    },
+    fail(sub, reason) {
+      clients[sub] = undefined;
+      nFailed++;
+      inFlight--;
+      bump(failReasons, reason);
+      pump();
+    },
+    close(sub, reason) {
+      clients[sub] = undefined;
+      nClosed++;
+      bump(closeReasons, reason);
+    },
+    payload(sub, buf, start, end, now) {
+      if (end - start < 16) {
+        malformed++;
+        return;
+      }
+      const publisher = buf.readUInt32LE(start + 12);
+      if (publisher >= P) {
+        malformed++;
+        return;
+      }
+      received++;
+      lastReceivedAt = now;
+      tracker.record(sub * P + publisher, buf.readUInt32LE(start + 8));
+      recordMs(interval, now - buf.readDoubleLE(start));
+    },
+    other() {
+      other++;
+    },
+    malformed() {
+      malformed++;
+    },
+  };
+
+  const factory = factories[config.client];
+  function pump(): void {
+    while (inFlight < config.connectConcurrency && nextToOpen < config.count) {
+      const sub = nextToOpen++;
+      const g = config.firstSubscriber + sub;
+      const spec: ConnectSpec = {
+        sub,
+        host: config.host,
+        port: config.port,
+        path: config.path,
+        channel: config.channels[g % config.channels.length]!,
+        localAddress: sourceAddressFor(g, config.sourceAddresses, config.perAddress),
+        timeoutMs: config.timeoutMs,
+      };
+      inFlight++;
+      clients[sub] = factory(spec, events);
+    }
+    if (!connectedSent && nOpened + nFailed === config.count) {
+      connectedSent = true;
+      send({ type: 'connected', workerId: config.workerId, opened: nOpened, failed: nFailed, closed: nClosed, failReasons });
+    }
+  }
+
+  const progress = setInterval(() => {
+    total.add(interval);
+    const histogram = encodeHistogram(interval);
+    interval.reset();
+    send({
+      type: 'progress',
+      workerId: config.workerId,
+      opened: nOpened,
+      failed: nFailed,
+      closed: nClosed,
+      received,
+      malformed,
+      other,
+      missing: tracker.totalMissingSoFar(),
+      duplicates: tracker.totalDuplicates(),
+      lastReceivedAt,
+      histogram,
+    });
+  }, config.progressMs);
+
+  function finish(expected: number[][]): void {
+    total.add(interval);
+    interval.reset();
+    const counts = emptyCounts();
+    let subscribersWithLoss = 0;
+    let maxLoss = 0;
+    let minReceived = Number.POSITIVE_INFINITY;
+    let maxReceived = 0;
+    for (let sub = 0; sub < config.count; sub++) {
+      if (opened[sub] !== 1) continue;
+      const ch = (config.firstSubscriber + sub) % config.channels.length;
+      const perChannel = expected[ch] ?? [];
+      let lost = 0;
+      let got = 0;
+      for (let p = 0; p < P; p++) {
+        const c = tracker.finish(sub * P + p, perChannel[p] ?? 0);
+        addCounts(counts, c);
+        lost += c.lost;
+        got += c.received;
+      }
+      if (lost > 0) subscribersWithLoss++;
+      if (lost > maxLoss) maxLoss = lost;
+      if (got < minReceived) minReceived = got;
+      if (got > maxReceived) maxReceived = got;
+    }
+    send({
+      type: 'report',
+      workerId: config.workerId,
+      opened: nOpened,
+      failed: nFailed,
+      closed: nClosed,
+      counts,
+      subscribersWithLoss,
+      maxLoss,
+      minReceived: minReceived === Number.POSITIVE_INFINITY ? 0 : minReceived,
+      maxReceived,
+      malformed,
+      other,
+      closeReasons,
+      failReasons,
+      histogram: encodeHistogram(total),
+      cpuUs: (() => {
+        const u = process.cpuUsage();
+        return u.user + u.system;
+      })(),
+    });
+  }
+
+  function exit(): void {
+    clearInterval(progress);
+    for (const c of clients) c?.close();
+    setTimeout(() => process.exit(0), 50).unref();
+  }
+
+  process.on('message', (msg: ToWorker) => {
+    if (msg.type === 'finish') finish(msg.expected);
+    else if (msg.type === 'exit') exit();
+  });
+  pump();
+}
+
+process.once('message', (msg: ToWorker) => {
+  if (msg.type === 'start') run(msg.config);
+});
+// never outlive the coordinator
+process.on('disconnect', () => process.exit(0));
