@@ -97,7 +97,8 @@ test('raw client parses frames split across reads and answers ping and close', a
   const port = (server.address() as net.AddressInfo).port;
   const { events, seen } = recorder();
   openRawClient({ sub: 0, host: '127.0.0.1', port, path: '/ws', channel: 'news', localAddress: undefined, timeoutMs: 2000 }, events);
-  await until(() => seen.closed.length > 0);
+  // The client reports the close before its echo reaches our side: wait for both.
+  await until(() => seen.closed.length > 0 && Buffer.concat(fromClient).length >= 16);
   server.close();
   assert.equal(requestLine, 'GET /ws?channels=news HTTP/1.1');
   assert.equal(seen.opened, 1);
