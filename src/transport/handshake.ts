@@ -71,16 +71,14 @@ export function upgradeHandler(ctx: WsContext) {
         // Shutdown may have begun meanwhile: such a socket would miss the going-away close.
         if (ctx.isShuttingDown()) return fail('503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
         const userData: SocketData = {
-          initial: channels,
-          since: request.since.size > 0 ? request.since : null,
-          positions: request.positions,
+          connect: channels.length > 0 ? request : null,
           pending: null,
           subscriptions: 0,
           closed: false,
           drainWaiter: null,
           address,
           access,
-          bucket: security.rate.newBucket(Date.now()),
+          bucket: null,
           expiryTimer: null,
         };
         const selected = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : (protocols[0] ?? '');

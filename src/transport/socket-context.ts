@@ -2,7 +2,6 @@ import type { Broker } from '../broker/broker';
 import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import { encodeError } from '../protocol/commands';
-import type { RecoveryPosition } from '../protocol/commands';
 import type { ErrorCodeValue } from '../protocol/opcodes';
 import type { Access } from '../security/access';
 import type { Bucket } from '../security/rate-limiter';
@@ -10,16 +9,13 @@ import type { SecurityPolicy } from '../security/security-policy';
 import type { ServerStats } from '../stats';
 import type { ChannelRegistry } from './channel-registry';
 import type { RecoveryContext } from './recovery';
+import type { ConnectRequest } from './url-params';
 import type { WebSocket } from './uws';
 
 /** Per-connection state, kept small: it exists once per socket. */
 export interface SocketData {
-  /** Channels from `?channels=`, subscribed in `open`. */
-  initial: string[];
-  /** Positions to recover from (`?since=`), or null. */
-  since: Map<string, RecoveryPosition> | null;
-  /** Whether URL subscriptions report their position (`?positions=1`). */
-  positions: boolean;
+  /** What the URL asked for (channels, positions), until `open` has subscribed them; then null. */
+  connect: ConnectRequest | null;
   /** Channels whose subscribe has not been answered yet, or null. */
   pending: Set<string> | null;
   /** Number of channels subscribed. */
@@ -32,8 +28,8 @@ export interface SocketData {
   address: string;
   /** What this connection may do (token claims and server patterns). */
   access: Access;
-  /** Inbound rate-limit state. */
-  bucket: Bucket;
+  /** Inbound rate-limit state, created by the first command (most subscribers never send one). */
+  bucket: Bucket | null;
   /** Closes the connection when its token expires, or null. */
   expiryTimer: NodeJS.Timeout | null;
 }

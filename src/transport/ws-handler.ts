@@ -40,12 +40,15 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
       ctx.sockets.add(ws);
       armTokenExpiry(ws);
       ctx.stats.connectionsOpened++;
-      ctx.stats.subscriptions += data.initial.length;
-      data.subscriptions = data.initial.length;
+      const request = data.connect;
+      data.connect = null;
+      if (request === null) return;
+      ctx.stats.subscriptions += request.channels.length;
+      data.subscriptions = request.channels.length;
       const plain: string[] = [];
-      for (const channel of data.initial) {
-        const since = data.since?.get(channel) ?? null;
-        if (since === null && !data.positions) {
+      for (const channel of request.channels) {
+        const since = request.since.get(channel) ?? null;
+        if (since === null && !request.positions) {
           ws.subscribe(channel);
           plain.push(channel);
           continue;
@@ -65,13 +68,13 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
         );
       }
       ctx.registry.release(plain);
-      data.initial = [];
-      data.since = null;
     },
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer): void => {
       ctx.stats.commandsIn++;
       ctx.stats.bytesIn += message.byteLength;
-      if (!ctx.security.rate.take(ws.getUserData().bucket, message.byteLength, Date.now())) {
+      const data = ws.getUserData();
+      const now = Date.now();
+      if (!ctx.security.rate.take((data.bucket ??= ctx.security.rate.newBucket(now)), message.byteLength, now)) {
         ctx.stats.rateLimited++;
         sendErrorReply(ctx, ws, null, ErrorCode.RateLimited, 'too many commands or bytes per second: command dropped; slow down');
         return;
