@@ -1,3 +1,5 @@
+import { LatencyHistogram } from './latency-histogram';
+
 /**
  * Plain counters of one process, incremented on the hot path (a field increment costs nothing
  * measurable) and read by the metrics exporter at scrape time.
@@ -53,6 +55,8 @@ export interface ServerStats {
   recoveriesFailed: number;
   /** Publications delivered from history by recoveries. */
   publicationsRecovered: number;
+  /** Time from a publication's storage (broker clock) to its local fan-out, in ms. */
+  fanoutLatency: LatencyHistogram;
 }
 
 /** A zeroed set of counters. */
@@ -83,5 +87,6 @@ export function createStats(): ServerStats {
     recoveriesSucceeded: 0,
     recoveriesFailed: 0,
     publicationsRecovered: 0,
+    fanoutLatency: new LatencyHistogram(),
   };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { fanoutLatencyMetric } from './latency-metric';
 import type { Broker } from '../broker/broker';
 import type { ServerStats } from '../stats';
 
@@ -67,7 +68,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(source.stats[field]);
+        this.inc(source.stats[field] as number);
       },
     });
   }
@@ -75,13 +76,14 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   const covered = new Set(['publishedWs', 'publishedHttp', 'subscriptions', ...COUNTER_FIELDS]);
   for (const field of Object.keys(source.stats) as Array<keyof ServerStats>) {
     if (covered.has(field) || typeof source.stats[field] !== 'number') continue;
+    const value = (): number => source.stats[field] as number;
     new Counter({
       name: `${METRIC_PREFIX}${snakeCase(field)}_total`,
       help: `ServerStats.${field} (see src/stats.ts).`,
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(source.stats[field]);
+        this.inc(value());
       },
     });
   }
@@ -113,6 +115,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       },
     });
   }
+  registry.registerMetric(fanoutLatencyMetric(source.stats));
   new Gauge({
     name: `${METRIC_PREFIX}broker_up`,
     help: '1 while the broker connection(s) are up (for Redis: subscriber and publisher connected), else 0.',

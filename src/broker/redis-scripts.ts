@@ -26,13 +26,16 @@ end
 
 /**
  * KEYS: stream, meta. ARGV: data element, history size, history ttl, meta ttl, pub/sub channel,
- * epoch candidate. Returns { offset, epoch }.
+ * epoch candidate. Builds `[1, data, offset, epoch, publishedAt]` (Redis clock, ms) and returns
+ * { offset, epoch }.
  */
 export const PUBLISH_SCRIPT = `${HELPERS}
 local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[6], ARGV[4])
 local offset = redis.call('HINCRBY', KEYS[2], 's', 1)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-local envelope = string.char(0x94, 0x01) .. ARGV[1] .. uint(offset) .. string.char(0xa0 + #epoch) .. epoch
+local now = redis.call('TIME')
+local published_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local envelope = string.char(0x95, 0x01) .. ARGV[1] .. uint(offset) .. string.char(0xa0 + #epoch) .. epoch .. uint(published_at)
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], string.format('%d-0', offset), 'e', envelope)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', ARGV[5], envelope)

@@ -19,6 +19,8 @@ export interface EnvelopeView {
   epochStart: number;
   /** End (exclusive) of the epoch string's bytes. */
   epochEnd: number;
+  /** When the publication was stored (ms since 1970, by the broker's clock), or null. */
+  publishedAt: number | null;
 }
 
 /** Longest epoch string, so it always encodes as a msgpack fixstr. */
@@ -51,13 +53,20 @@ function encodeUint(n: number): Buffer {
 }
 
 /**
- * Builds the envelope `[1, data, offset, epoch]` from an encoded data element: the same bytes
- * the Redis publish script writes.
+ * Builds the envelope `[1, data, offset, epoch, publishedAt]` from an encoded data element: the
+ * same bytes the Redis publish script writes.
  */
-export function encodeSequencedEnvelope(dataElement: Buffer, offset: number, epoch: string): Buffer {
+export function encodeSequencedEnvelope(dataElement: Buffer, offset: number, epoch: string, publishedAt: number = Date.now()): Buffer {
   if (epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) throw new RangeError(`epoch must be 1-${MAX_EPOCH_LENGTH} ASCII characters`);
   const epochBytes = Buffer.from(epoch, 'latin1');
-  return Buffer.concat([Buffer.from([0x94, ENVELOPE_VERSION]), dataElement, encodeUint(offset), Buffer.from([0xa0 | epochBytes.length]), epochBytes]);
+  return Buffer.concat([
+    Buffer.from([0x95, ENVELOPE_VERSION]),
+    dataElement,
+    encodeUint(offset),
+    Buffer.from([0xa0 | epochBytes.length]),
+    epochBytes,
+    encodeUint(publishedAt),
+  ]);
 }
 
 /** Reads the msgpack unsigned integer (or whole float64) at `pos`; the caller checked its type. */
@@ -135,7 +144,7 @@ function uintOrNilEnd(buf: Uint8Array, pos: number): number {
 export function parseEnvelope(buf: Uint8Array): EnvelopeView | string {
   if (buf.length < 3) return 'envelope too short';
   const head = buf[0]!;
-  if (head < 0x92 || head > 0x94) return 'envelope must be a msgpack array of 2 to 4 elements';
+  if (head < 0x92 || head > 0x95) return 'envelope must be a msgpack array of 2 to 5 elements';
   const count = head & 0x0f;
   if (buf[1] !== ENVELOPE_VERSION) return `envelope version must be ${ENVELOPE_VERSION}`;
   const dataEnd = stringOrBinaryEnd(buf, 2);
@@ -153,7 +162,7 @@ export function parseEnvelope(buf: Uint8Array): EnvelopeView | string {
   }
   let epochStart = -1;
   let epochEnd = -1;
-  if (count === 4) {
+  if (count >= 4) {
     const t = buf[end];
     if (t === undefined || t < 0xa0 || t > 0xbf) return 'envelope epoch must be a msgpack fixstr (1-31 characters)';
     epochStart = end + 1;
@@ -161,6 +170,13 @@ export function parseEnvelope(buf: Uint8Array): EnvelopeView | string {
     if (end < 0) return 'envelope epoch must be a msgpack fixstr (1-31 characters)';
     epochEnd = end;
   }
+  let publishedAt: number | null = null;
+  if (count === 5) {
+    const timeStart = end;
+    end = uintOrNilEnd(buf, end);
+    if (end < 0) return 'envelope publishedAt must be an unsigned integer (ms since 1970)';
+    publishedAt = readUint(buf, timeStart);
+  }
   if (end !== buf.length) return 'envelope has trailing bytes';
-  return { dataStart: 2, dataEnd, offsetStart, offsetEnd, offset, epochStart, epochEnd };
+  return { dataStart: 2, dataEnd, offsetStart, offsetEnd, offset, epochStart, epochEnd, publishedAt };
 }

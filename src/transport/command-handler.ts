@@ -41,9 +41,13 @@ export function handleCommand(ctx: WsContext, ws: WebSocket<SocketData>, cmd: Cl
         },
         (err: Error) => {
           data.pending?.delete(cmd.channel);
-          if (!already && !data.closed) {
-            data.subscriptions--;
-            ctx.stats.subscriptions--;
+          if (!data.closed) {
+            // A failed resync keeps the live subscription it started from; a new one is undone.
+            if (already) ws.subscribe(cmd.channel);
+            else {
+              data.subscriptions--;
+              ctx.stats.subscriptions--;
+            }
           }
           sendErrorReply(ctx, ws, cmd.id, ErrorCode.BrokerUnavailable, `history could not be read: ${err.message}`);
         },

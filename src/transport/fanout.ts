@@ -11,6 +11,7 @@ import type { TemplatedApp } from './uws';
 export function createFanout(app: TemplatedApp, stats: ServerStats, compress: boolean): SequencerOutput {
   return {
     forward(channel, { envelope, view }) {
+      if (view.publishedAt !== null) stats.fanoutLatency.observe(Date.now() - view.publishedAt);
       const frame = buildPublicationFrame(channel, envelope, view);
       const receivers = app.numSubscribers(channel);
       stats.fanoutMessages++;

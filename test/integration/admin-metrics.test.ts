@@ -66,8 +66,13 @@ describe('admin port: Prometheus metrics and health', () => {
         broadcaster_backpressure_bytes: 0,
         'broadcaster_broker_up{broker="memory"}': 1,
         broadcaster_ready: 1,
+        // Every publication (history is on by default) carries its storage time: 10 observed.
+        broadcaster_publish_to_fanout_seconds_count: 10,
+        'broadcaster_publish_to_fanout_seconds_bucket{le="+Inf"}': 10,
       };
       for (const [name, value] of Object.entries(expected)) assert.equal(m.get(name), value, name);
+      assert.ok((m.get('broadcaster_publish_to_fanout_seconds_bucket{le="5"}') ?? 0) === 10, 'all within 5 s');
+      assert.ok((m.get('broadcaster_publish_to_fanout_seconds_sum') ?? -1) >= 0);
       assert.ok((m.get('broadcaster_nodejs_eventloop_lag_seconds') ?? -1) >= 0, 'event-loop lag exported');
       assert.ok((m.get('broadcaster_process_resident_memory_bytes') ?? 0) > 0, 'process metrics exported');
       for (const name of m.keys()) assert.match(name, /^broadcaster_/);
