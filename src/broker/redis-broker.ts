@@ -72,7 +72,9 @@ export class RedisBroker implements Broker {
       connectTimeout: 5000,
       retryStrategy: retryDelay,
     };
-    this.pub = new Redis(options.url, { ...common, connectionName: 'broadcaster-pub' });
+    // A command sent but unanswered when the connection drops may already have run in Redis:
+    // resending it after the reconnect could store a publication twice. RedisStreams fails it instead.
+    this.pub = new Redis(options.url, { ...common, connectionName: 'broadcaster-pub', autoResendUnfulfilledCommands: false });
     this.sub = new Redis(options.url, { ...common, connectionName: 'broadcaster-sub', autoResubscribe: false });
     this.watch(this.pub, 'publisher', (ready) => (this.pubReady = ready));
     this.watch(this.sub, 'subscriber', (ready) => {

@@ -6,7 +6,8 @@ import type Redis from 'ioredis';
  */
 export class RedisProbe {
   private readonly timer: NodeJS.Timeout;
-  private inFlight = false;
+  /** Deadline of the probe in flight, or null. */
+  private deadline: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly conn: Redis,
@@ -16,36 +17,36 @@ export class RedisProbe {
   ) {
     this.timer = setInterval(() => this.probe(), interval);
     this.timer.unref();
+    // A probe in flight when the connection closes is void: its PING may never be answered
+    // (a connection that does not resend unanswered commands), and the next one runs once ready.
+    conn.on('close', () => this.settle());
+  }
+
+  private settle(): void {
+    if (this.deadline !== null) clearTimeout(this.deadline);
+    this.deadline = null;
   }
 
   private probe(): void {
-    if (this.inFlight || this.conn.status !== 'ready') return;
-    this.inFlight = true;
+    if (this.deadline !== null || this.conn.status !== 'ready') return;
     const started = Date.now();
-    let answered = false;
     const deadline = setTimeout(() => {
-      if (answered) return;
-      this.inFlight = false;
+      if (this.deadline !== deadline) return;
+      this.settle();
       this.onStall(Date.now() - started);
       this.conn.disconnect(true);
     }, this.timeout);
-    this.conn.ping().then(
-      () => {
-        answered = true;
-        clearTimeout(deadline);
-        this.inFlight = false;
-      },
-      () => {
-        // A failed ping means the connection is already closing; its own events handle that.
-        answered = true;
-        clearTimeout(deadline);
-        this.inFlight = false;
-      },
-    );
+    this.deadline = deadline;
+    // A failed ping means the connection is already closing; its own events handle that.
+    const answered = (): void => {
+      if (this.deadline === deadline) this.settle();
+    };
+    this.conn.ping().then(answered, answered);
   }
 
   /** Stops probing. */
   stop(): void {
     clearInterval(this.timer);
+    this.settle();
   }
 }

@@ -17,6 +17,8 @@ interface ScriptedRedis {
  */
 export class RedisStreams {
   private readonly scripted: ScriptedRedis;
+  /** Rejecters of commands sent and not answered yet. */
+  private readonly unanswered = new Set<(err: Error) => void>();
 
   constructor(
     private readonly conn: Redis,
@@ -27,24 +29,44 @@ export class RedisStreams {
     conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
     conn.defineCommand('bcHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
     this.scripted = conn as unknown as ScriptedRedis;
+    // The connection does not resend unanswered commands (autoResendUnfulfilledCommands: false),
+    // and ioredis would leave their promises pending: fail them when it drops.
+    conn.on('close', () => {
+      const rejecters = [...this.unanswered];
+      this.unanswered.clear();
+      const err = new Error('the Redis connection dropped before answering (a publication may or may not have been made)');
+      for (const reject of rejecters) reject(err);
+    });
+  }
+
+  /** Runs `command`; rejects if the connection drops before its answer. */
+  private answered<T>(command: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.unanswered.add(reject);
+      command()
+        .then(resolve, reject)
+        .finally(() => this.unanswered.delete(reject));
+    });
   }
 
   /** Publishes an encoded data element; resolves with its position, or null without history. */
   async publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
     const policy = this.policies.for(channel);
     if (policy.size === 0) {
-      await this.conn.publish(this.prefix + channel, Buffer.concat([Buffer.from([0x92, ENVELOPE_VERSION]), dataElement]));
+      await this.answered(() => this.conn.publish(this.prefix + channel, Buffer.concat([Buffer.from([0x92, ENVELOPE_VERSION]), dataElement])));
       return null;
     }
-    const [offset, epoch] = await this.scripted.bcPublish(
-      `${this.prefix}h:${channel}`,
-      `${this.prefix}m:${channel}`,
-      dataElement,
-      policy.size,
-      policy.ttl,
-      Math.max(this.metaTtl, policy.ttl),
-      this.prefix + channel,
-      newEpoch(),
+    const [offset, epoch] = await this.answered(() =>
+      this.scripted.bcPublish(
+        `${this.prefix}h:${channel}`,
+        `${this.prefix}m:${channel}`,
+        dataElement,
+        policy.size,
+        policy.ttl,
+        Math.max(this.metaTtl, policy.ttl),
+        this.prefix + channel,
+        newEpoch(),
+      ),
     );
     return { offset: Number(offset), epoch: String(epoch) };
   }
@@ -53,13 +75,15 @@ export class RedisStreams {
   async history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
     const policy = this.policies.for(channel);
     if (policy.size === 0) return null;
-    const reply = await this.scripted.bcHistoryBuffer(
-      `${this.prefix}h:${channel}`,
-      `${this.prefix}m:${channel}`,
-      since,
-      limit,
-      Math.max(this.metaTtl, policy.ttl),
-      newEpoch(),
+    const reply = await this.answered(() =>
+      this.scripted.bcHistoryBuffer(
+        `${this.prefix}h:${channel}`,
+        `${this.prefix}m:${channel}`,
+        since,
+        limit,
+        Math.max(this.metaTtl, policy.ttl),
+        newEpoch(),
+      ),
     );
     const publications: HistoryEntry[] = [];
     for (let i = 2; i + 1 < reply.length; i += 2) {

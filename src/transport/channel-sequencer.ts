@@ -130,7 +130,7 @@ export class ChannelSequencer {
     );
   }
 
-  private applyRepair(channel: string, state: ChannelState, page: HistoryPage | null): void {
+  private applyRepair(channel: string, state: ChannelState, page: HistoryPage | null, verifying = false): void {
     if (this.states.get(channel) !== state) return;
     const queue = state.queue ?? [];
     const firstQueued = queue.find((q) => q.view.offset !== null);
@@ -139,6 +139,7 @@ export class ChannelSequencer {
       page !== null &&
       page.epoch === state.epoch.toString('latin1') &&
       (page.publications[0]?.offset ?? page.top + 1) === state.offset + 1;
+    let repaired = 0;
     if (complete) {
       for (const entry of page.publications) {
         if (entry.offset >= until) break;
@@ -146,11 +147,15 @@ export class ChannelSequencer {
         if (typeof view === 'string') break;
         state.offset = entry.offset;
         this.forward(channel, { envelope: entry.envelope, view });
+        repaired++;
       }
     }
     const filled = firstQueued === undefined ? complete : state.offset + 1 === until;
-    if (filled) this.stats.gapsRepaired++;
-    else {
+    // A check after a reconnect counts a gap only when something was missing.
+    if (verifying && (repaired > 0 || !filled)) this.stats.gapsDetected++;
+    if (filled) {
+      if (repaired > 0) this.stats.gapsRepaired++;
+    } else {
       this.announce(channel, 'publications missed by this server are no longer in history');
       if (firstQueued !== undefined) {
         state.epoch = epochOf(firstQueued);
@@ -173,13 +178,13 @@ export class ChannelSequencer {
       if (state.queue !== null) continue;
       state.queue = [];
       this.broker.history(channel, state.offset, Number.MAX_SAFE_INTEGER).then(
-        (page) => {
-          if (page !== null && page.top > state.offset) this.stats.gapsDetected++;
-          this.applyRepair(channel, state, page);
-        },
+        (page) => this.applyRepair(channel, state, page, true),
         (err: Error) => {
           this.logger.warn({ channel, err: err.message }, 'history read after reconnect failed');
+          const queue = state.queue ?? [];
           state.queue = null;
+          // What arrived meanwhile goes on in order; a gap before it is repaired or announced as usual.
+          if (this.states.get(channel) === state) for (const item of queue) this.handle(channel, item);
         },
       );
     }
