@@ -56,6 +56,8 @@ export interface Broker {
    * or at once while the bus is down (the subscription is then made when it returns).
    */
   subscribe(channel: string): Promise<void>;
+  /** True when a subscription to `channel` takes effect at once: no round trip to the bus is needed. */
+  receivesAtOnce(channel: string): boolean;
   /** Stops receiving `channel`. Idempotent. */
   unsubscribe(channel: string): void;
   /** Sets the handler of incoming envelopes (one per broker). */

@@ -38,6 +38,10 @@ export class MemoryBroker implements Broker {
     this.channels.add(channel);
   }
 
+  receivesAtOnce(): boolean {
+    return this.open;
+  }
+
   unsubscribe(channel: string): void {
     this.channels.delete(channel);
   }

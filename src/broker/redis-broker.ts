@@ -169,6 +169,10 @@ export class RedisBroker implements Broker {
     this.settle([...this.waiters.keys()], false);
   }
 
+  receivesAtOnce(channel: string): boolean {
+    return this.subReady && this.confirmed.has(channel);
+  }
+
   unsubscribe(channel: string): void {
     if (!this.wanted.delete(channel)) return;
     this.confirmed.delete(channel);

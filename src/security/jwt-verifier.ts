@@ -1,6 +1,6 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
 import { ConfigError } from '../config/config-error';
 import type { Options } from '../config/options';
 import { patternProblem } from './channel-patterns';
@@ -25,8 +25,14 @@ export class TokenError extends Error {
   }
 }
 
-function readPatterns(payload: JWTPayload, claim: 'subscribe' | 'publish'): string[] | null {
-  const value = payload[claim];
+/** A verification key and the one algorithm it may be used with. */
+interface VerificationKey {
+  key: string | KeyObject;
+  algorithm: Algorithm;
+}
+
+function readPatterns(payload: JwtPayload, claim: 'subscribe' | 'publish'): string[] | null {
+  const value: unknown = payload[claim];
   if (value === undefined) return null;
   if (!Array.isArray(value) || value.some((p) => typeof p !== 'string' || patternProblem(p) !== null)) {
     throw new TokenError(`claim "${claim}" must be an array of channel patterns (*, prefix* or channel names)`);
@@ -34,16 +40,28 @@ function readPatterns(payload: JWTPayload, claim: 'subscribe' | 'publish'): stri
   return value as string[];
 }
 
-/** Verifies connection tokens (JWT) with the key the options configure. */
+/** The algorithm a public key verifies: RSA → RS256, EC P-256 → ES256. */
+function algorithmOf(key: KeyObject, option: string): Algorithm {
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  throw new ConfigError(option, `--${option === 'jwtPublicKey' ? 'jwt-public-key' : 'jwks-file'} keys must be RSA (RS256) or EC P-256 (ES256), got ${key.asymmetricKeyType}`);
+}
+
+/**
+ * Verifies connection tokens (JWT) synchronously — inside the uWS upgrade handler, so a
+ * connection with a valid token opens without an asynchronous step.
+ */
 export class JwtVerifier {
   private constructor(
-    private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey,
-    private readonly algorithms: string[],
+    /** The key of tokens without `kid` (secret or PEM), or null with a JWKS. */
+    private readonly single: VerificationKey | null,
+    /** Keys by `kid`, from a JWKS file. */
+    private readonly byKid: ReadonlyMap<string, VerificationKey>,
   ) {}
 
   /** Builds the verifier from the options, or returns null when no key is configured. */
   static fromOptions(options: Readonly<Options>): JwtVerifier | null {
-    if (options.jwtSecret !== null) return new JwtVerifier(new TextEncoder().encode(options.jwtSecret), ['HS256']);
+    if (options.jwtSecret !== null) return new JwtVerifier({ key: options.jwtSecret, algorithm: 'HS256' }, new Map());
     if (options.jwtPublicKey !== null) {
       let key: KeyObject;
       try {
@@ -51,33 +69,48 @@ export class JwtVerifier {
       } catch (err) {
         throw new ConfigError('jwtPublicKey', `--jwt-public-key ${options.jwtPublicKey} is not a PEM public key: ${(err as Error).message}`);
       }
-      if (key.asymmetricKeyType === 'rsa') return new JwtVerifier(key, ['RS256']);
-      if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return new JwtVerifier(key, ['ES256']);
-      throw new ConfigError('jwtPublicKey', `--jwt-public-key must be an RSA (RS256) or EC P-256 (ES256) public key, got ${key.asymmetricKeyType}`);
+      return new JwtVerifier({ key, algorithm: algorithmOf(key, 'jwtPublicKey') }, new Map());
     }
     if (options.jwksFile !== null) {
-      let jwks: JSONWebKeySet;
+      const keys = new Map<string, VerificationKey>();
       try {
-        jwks = JSON.parse(readFileSync(options.jwksFile, 'utf8')) as JSONWebKeySet;
+        const jwks = JSON.parse(readFileSync(options.jwksFile, 'utf8')) as { keys?: Array<JsonWebKey & { kid?: string }> };
         if (!Array.isArray(jwks.keys)) throw new Error('no "keys" array');
+        for (const jwk of jwks.keys) {
+          if (typeof jwk.kid !== 'string') throw new Error('every key needs a "kid"');
+          const key = createPublicKey({ key: jwk, format: 'jwk' });
+          keys.set(jwk.kid, { key, algorithm: algorithmOf(key, 'jwksFile') });
+        }
       } catch (err) {
-        throw new ConfigError('jwksFile', `--jwks-file ${options.jwksFile} is not a JWKS document: ${(err as Error).message}`);
+        if (err instanceof ConfigError) throw err;
+        throw new ConfigError('jwksFile', `--jwks-file ${options.jwksFile} is not a usable JWKS document: ${(err as Error).message}`);
       }
-      return new JwtVerifier(createLocalJWKSet(jwks), ['RS256', 'ES256']);
+      return new JwtVerifier(null, keys);
     }
     return null;
   }
 
+  private keyFor(token: string): VerificationKey {
+    if (this.single !== null) return this.single;
+    const header = jwt.decode(token, { complete: true })?.header;
+    const key = header?.kid === undefined ? undefined : this.byKid.get(header.kid);
+    if (key === undefined) throw new TokenError('token "kid" names no key of --jwks-file');
+    return key;
+  }
+
   /** Verifies signature, algorithm, `exp` and `nbf`; returns the claims or throws TokenError. */
-  async verify(token: string): Promise<TokenClaims> {
-    let payload: JWTPayload;
+  verify(token: string): TokenClaims {
+    const { key, algorithm } = this.keyFor(token);
+    let payload: JwtPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.key as Uint8Array, { algorithms: this.algorithms }));
+      const verified = jwt.verify(token, key, { algorithms: [algorithm] });
+      if (typeof verified === 'string') throw new TokenError('token payload must be a JSON object');
+      payload = verified;
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (code === 'ERR_JWT_EXPIRED') throw new TokenError('token expired');
-      if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw new TokenError(`token not valid: ${(err as Error).message}`);
-      if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') throw new TokenError(`token algorithm not allowed; expected ${this.algorithms.join(' or ')}`);
+      if (err instanceof TokenError) throw err;
+      if (err instanceof jwt.TokenExpiredError) throw new TokenError('token expired');
+      if (err instanceof jwt.NotBeforeError) throw new TokenError('token not valid yet ("nbf" is in the future)');
+      if ((err as Error).message === 'invalid algorithm') throw new TokenError(`token algorithm not allowed; expected ${algorithm}`);
       throw new TokenError('token signature or format invalid');
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new TokenError('token has no "sub" (user id) claim');

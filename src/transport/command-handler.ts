@@ -1,6 +1,7 @@
 import { encodeReply, type ClientCommand } from '../protocol/commands';
 import { encodeData } from '../protocol/envelope';
 import { Command, ErrorCode } from '../protocol/opcodes';
+import { TokenError, type TokenClaims } from '../security/jwt-verifier';
 import { subscribeWithPosition } from './recovery';
 import { send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
 import { armTokenExpiry } from './token-expiry';
@@ -98,17 +99,19 @@ function refresh(ctx: WsContext, ws: WebSocket<SocketData>, id: number, token: s
     sendErrorReply(ctx, ws, id, ErrorCode.InvalidToken, 'this connection has no token to refresh (no key configured, or anonymous)');
     return;
   }
-  verifier.verify(token).then(
-    (claims) => {
-      if (data.closed) return;
-      if (claims.subject !== data.access.subject) {
-        sendErrorReply(ctx, ws, id, ErrorCode.InvalidToken, 'the fresh token is for another user ("sub" differs)');
-        return;
-      }
-      data.access = ctx.security.accessFor(claims);
-      armTokenExpiry(ws);
-      send(ws, encodeReply(id, { expiresAt: claims.expiresAt === null ? null : Math.floor(claims.expiresAt / 1000) }));
-    },
-    (err: Error) => sendErrorReply(ctx, ws, id, ErrorCode.InvalidToken, err.message),
-  );
+  let claims: TokenClaims;
+  try {
+    claims = verifier.verify(token);
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    sendErrorReply(ctx, ws, id, ErrorCode.InvalidToken, err.message);
+    return;
+  }
+  if (claims.subject !== data.access.subject) {
+    sendErrorReply(ctx, ws, id, ErrorCode.InvalidToken, 'the fresh token is for another user ("sub" differs)');
+    return;
+  }
+  data.access = ctx.security.accessFor(claims);
+  armTokenExpiry(ws);
+  send(ws, encodeReply(id, { expiresAt: claims.expiresAt === null ? null : Math.floor(claims.expiresAt / 1000) }));
 }

@@ -23,6 +23,8 @@ function findToken(query: string, protocols: string[]): string | null {
  * The `/ws` upgrade: every check happens here, before a socket exists — shutdown, origin,
  * URL, connection limits, token, channel permissions — and the socket opens only once the
  * broker delivers its channels (open means subscribed). Refusals are JSON HTTP answers.
+ * Tokens are verified synchronously; when every channel already reaches this process the
+ * upgrade completes inside the handler, otherwise once the broker confirmed the channels.
  */
 export function upgradeHandler(ctx: WsContext) {
   const { options, security } = ctx;
@@ -50,43 +52,60 @@ export function upgradeHandler(ctx: WsContext) {
     if (refusal === 'process') return refuse(res, '503 Service Unavailable', 'too_many_connections', `this process holds its maximum of ${security.limits.maxTotal} connections; try another`);
     if (refusal === 'address') return refuse(res, '429 Too Many Requests', 'too_many_connections', `too many connections from ${address} (--max-connections-per-ip ${options.maxConnectionsPerIp})`);
 
+    const { channels } = request;
+    const selected = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : (protocols[0] ?? '');
+    const socketData = (access: Access): SocketData => ({
+      connect: channels.length > 0 ? request : null,
+      pending: null,
+      subscriptions: 0,
+      closed: false,
+      drainWaiter: null,
+      address,
+      access,
+      bucket: null,
+      expiryTimer: null,
+    });
+
+    // Authentication is synchronous, so every check so far happened inside this handler.
+    let access: Access;
+    if (token !== null && security.verifier !== null) {
+      try {
+        access = security.accessFor(security.verifier.verify(token));
+      } catch (err) {
+        security.limits.release(address);
+        if (err instanceof TokenError) return refuse(res, '401 Unauthorized', 'unauthorized', err.message);
+        throw err;
+      }
+    } else access = security.anonymous!;
+    const forbidden = channels.find((c) => !access.canSubscribe(c));
+    if (forbidden !== undefined) {
+      security.limits.release(address);
+      return refuse(res, '403 Forbidden', 'forbidden_channel', `not allowed to subscribe to ${forbidden}`);
+    }
+    const held = ctx.registry.hold(channels);
+    // The common case: every channel already reaches this process, so the upgrade completes
+    // inside this handler (which uWS corks itself).
+    if (channels.every((c) => ctx.broker.receivesAtOnce(c))) {
+      res.upgrade(socketData(access), key, selected, extensions, context);
+      return;
+    }
+    // Otherwise the socket opens once the broker confirmed the channels: open means subscribed.
     let aborted = false;
     res.onAborted(() => (aborted = true));
-    const { channels } = request;
-    let held = false;
-    const fail = (status: string, code: string, message: string): void => {
-      security.limits.release(address);
-      if (held) ctx.registry.release(channels);
-      if (!aborted) refuse(res, status, code, message);
-    };
-    const authenticate = async (): Promise<Access> =>
-      token !== null && security.verifier !== null ? security.accessFor(await security.verifier.verify(token)) : security.anonymous!;
-    authenticate()
-      .then(async (access) => {
-        const forbidden = channels.find((c) => !access.canSubscribe(c));
-        if (forbidden !== undefined) return fail('403 Forbidden', 'forbidden_channel', `not allowed to subscribe to ${forbidden}`);
-        await ctx.registry.hold(channels);
-        held = true;
-        if (aborted) return fail('', '', '');
-        // Shutdown may have begun meanwhile: such a socket would miss the going-away close.
-        if (ctx.isShuttingDown()) return fail('503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
-        const userData: SocketData = {
-          connect: channels.length > 0 ? request : null,
-          pending: null,
-          subscriptions: 0,
-          closed: false,
-          drainWaiter: null,
-          address,
-          access,
-          bucket: null,
-          expiryTimer: null,
-        };
-        const selected = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : (protocols[0] ?? '');
-        res.cork(() => res.upgrade(userData, key, selected, extensions, context));
-      })
-      .catch((err: Error) => {
-        if (err instanceof TokenError) fail('401 Unauthorized', 'unauthorized', err.message);
-        else fail('500 Internal Server Error', 'internal', 'the handshake failed; see the server log');
-      });
+    void held.then(() => {
+      const fail = (status: string, code: string, message: string): void => {
+        security.limits.release(address);
+        ctx.registry.release(channels);
+        if (!aborted) refuse(res, status, code, message);
+      };
+      if (aborted) return fail('', '', '');
+      // Shutdown may have begun meanwhile: such a socket would miss the going-away close.
+      if (ctx.isShuttingDown()) return fail('503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
+      // Not corked on purpose: in this uWS version, cork() around an asynchronous upgrade can
+      // mistake the new WebSocket for the HTTP response it replaced (the socket memory is reused
+      // in place) and close it right after open (uWebSockets issue 1928). uWS prints a warning
+      // about the uncorked write; it happens only for a process's first subscribers of a channel.
+      res.upgrade(socketData(access), key, selected, extensions, context);
+    });
   };
 }
