@@ -17,6 +17,7 @@ import { resolveWorkloads } from './compare/workloads.js';
 
 const USAGE = `usage: compare [options]
   --workloads LIST   workload ids or groups: a (a10,a100,a1000), b, c (c64,c1k,c16k), d, sweep, all, smoke
+                     (bc-redis-history and bc-redis-secure: the history feed; secure adds --jwt-secret + tokens)
                      (default a)
   --systems LIST     ${SYSTEM_IDS.join(',')} (default: all)
   --processes N      processes of bc-redis-n (default 2)

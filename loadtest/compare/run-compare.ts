@@ -3,6 +3,7 @@
  * the same machine in one run (private Redis, own server processes), samples server CPU time
  * and RSS from /proc around the generator's phases, and stops every process it started by PID.
  */
+import { SignJWT } from 'jose';
 import { runLoad, type LoadOptions } from '../generator/coordinator.js';
 import type { LoadResult } from '../generator/result.js';
 import type { LatencySummary } from '../generator/latency.js';
@@ -101,18 +102,33 @@ function emptyRun(w: Workload, system: SystemId, label: string, run: number, pro
   };
 }
 
+/** A valid HS256 connection token for `secret`: {sub, exp in 1 hour, subscribe: ['*']}. */
+export async function benchToken(secret: string, sub = 'loadtest'): Promise<string> {
+  return new SignJWT({ subscribe: ['*'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret));
+}
+
 /** Runs one system under one workload, with a fresh private Redis when it needs one. */
 export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, run: number): Promise<SystemRun> {
   const spec = systemSpec(id, id === 'bc-redis-n' ? (w.processes ?? cfg.processes) : (w.processes ?? 1));
+  const separate = w.separatePorts === true && !spec.supervised && spec.processes > 1;
   const why = spec.unavailable();
   if (why !== null) return emptyRun(w, id, spec.label, run, spec.processes, `skipped: ${why}`);
   const procs: ServerProcess[] = [];
   let redis: PrivateRedis | undefined;
   try {
     if (spec.needsRedis) redis = await startRedis();
+    // ports below the ephemeral range (freePort); one shared SO_REUSEPORT port, or one per process
     const port = await freePort();
+    const ports = [port];
+    if (separate) while (ports.length < spec.processes) ports.push(await freePort());
     if (spec.supervised) procs.push(await startServer(spec.command(port, redis?.url ?? ''), 30_000, spec.processes));
-    else for (let i = 0; i < spec.processes; i++) procs.push(await startServer(spec.command(port, redis?.url ?? '')));
+    else for (let i = 0; i < spec.processes; i++) procs.push(await startServer(spec.command(separate ? ports[i]! : port, redis?.url ?? '')));
+    const query = spec.jwtSecret !== undefined ? `token=${await benchToken(spec.jwtSecret)}` : '';
     await sleep(500);
     // a supervisor's workers are measured with it
     const pids = procs.flatMap((p) => (spec.supervised ? [p.pid, ...descendants(p.pid)] : [p.pid]));
@@ -127,16 +143,21 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
       label: `${w.id} ${spec.label}`,
       host: '127.0.0.1',
       port,
+      ports,
+      query,
       path: spec.path,
       client: spec.client,
       subscribers: w.subscribers,
       channels: channelNames('lt.', w.channels),
-      workers: cfg.generatorWorkers,
+      workers: w.generatorWorkers ?? cfg.generatorWorkers,
       sourceAddresses: autoSourceAddresses(w.subscribers),
       perAddress: DEFAULT_PER_ADDRESS,
-      connectConcurrency: 256,
+      localPortBase: w.localPortBase ?? 0,
+      connectConcurrency: w.connectConcurrency ?? 256,
+      connectRetries: w.connectRetries ?? 0,
+      retryBackoffMs: 500,
       handshakeTimeoutMs: 20_000,
-      connectPhaseMs: 180_000,
+      connectPhaseMs: w.connectPhaseMs ?? 180_000,
       settleMs: 1000,
       drainMs: 30_000,
       quiet: !cfg.verbose,

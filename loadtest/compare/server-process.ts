@@ -29,16 +29,30 @@ export interface ServerProcess {
   notable: string[];
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Lowest and highest port freePort picks: below Linux's ephemeral range (32768-60999). */
+export const PORT_RANGE: readonly [number, number] = [20_000, 32_767];
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 below the ephemeral range (checked by binding, then released).
+ * Never port 0: the kernel would pick from 32768-60999, where the generator's thousands of client
+ * source ports live, and a port released then reused by a server could already be some client's
+ * source port.
+ */
+export async function freePort(): Promise<number> {
+  const [lo, hi] = PORT_RANGE;
+  for (let i = 0; i < 200; i++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo + 1));
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${lo}-${hi} after 200 tries`);
 }
 
 /**

@@ -9,7 +9,15 @@ import type { PublishVia } from '../publisher/transports.js';
 import type { Command } from './server-process.js';
 
 /** Identifiers of the comparable systems. */
-export const SYSTEM_IDS = ['limit', 'limit-http', 'bc-memory', 'bc-redis-1', 'bc-redis-n', 'bun', 'ws', 'socketio'] as const;
+export const SYSTEM_IDS = [
+  'limit', 'limit-http', 'bc-memory', 'bc-redis-1', 'bc-redis-history', 'bc-redis-secure', 'bc-redis-n', 'bun', 'ws', 'socketio',
+] as const;
+
+/**
+ * HS256 secret of `bc-redis-secure` (48 characters; the server wants at least 32 bytes). A
+ * benchmark-only value: the runner signs every subscriber's token with it.
+ */
+export const BENCH_JWT_SECRET = 'loadtest-only-hs256-secret-0123456789abcdefghijk';
 
 /** One system identifier. */
 export type SystemId = (typeof SYSTEM_IDS)[number];
@@ -34,6 +42,8 @@ export interface SystemSpec {
   processes: number;
   /** processes are started by one supervisor (one command; measure its whole process tree) */
   supervised: boolean;
+  /** HS256 secret the server verifies: every subscriber then passes `?token=<jwt>` (default none) */
+  jwtSecret?: string;
   /** the command for one process */
   command(port: number, redisUrl: string): Command;
   /** why it cannot run here, or null */
@@ -59,11 +69,13 @@ export function bunBinary(): string {
 export function systemSpec(id: SystemId, processes = 2): SystemSpec {
   // --workers 1: one process, no supervisor; --workers N: the built-in supervisor forks N workers
   // sharing the port. --admin-port 0: no admin listener (several runs must not collide).
-  const bc = (redis: boolean, workers = 1) => (port: number, redisUrl: string): Command => ({
+  // Every broadcaster command passes --workers explicitly: the default is one worker per core
+  // with Redis, which would silently turn a one-process system into a supervised one.
+  const bc = (redis: boolean, workers = 1, extra: string[] = []) => (port: number, redisUrl: string): Command => ({
     cmd: NODE,
     args: [
       BROADCASTER, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'info', '--admin-port', '0',
-      '--workers', String(workers), ...(redis ? ['--redis-url', redisUrl] : []),
+      '--workers', String(workers), ...(redis ? ['--redis-url', redisUrl] : []), ...extra,
     ],
   });
   const peer = (file: string) => (port: number, redisUrl: string): Command => ({
@@ -89,9 +101,28 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
         needsRedis: false, processes: 1, supervised: false, command: bc(false), unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-1':
+      // raw envelope feed (no offsets): the baseline. With `processes` > 1 (workload d): that many
+      // independent `--workers 1` processes.
       return {
-        id, label: 'broadcaster redis x1', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes: 1, supervised: false, command: bc(true), unavailable: needFile(BROADCASTER),
+        id, label: processes > 1 ? `broadcaster redis x${processes} (--workers 1 each)` : 'broadcaster redis x1', via: 'redis',
+        redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes, supervised: false, command: bc(true), unavailable: needFile(BROADCASTER),
+      };
+    case 'bc-redis-history':
+      // fed through the history path (offset + history stream + PUBLISH in one Lua script, size
+      // 100, ttl 300 = the server's defaults): publications carry offsets, the sequencer runs
+      return {
+        id, label: processes > 1 ? `broadcaster redis+history x${processes}` : 'broadcaster redis+history', via: 'redis-history',
+        redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes, supervised: false, command: bc(true), unavailable: needFile(BROADCASTER),
+      };
+    case 'bc-redis-secure':
+      // history feed + JWT (HS256) required at the upgrade + the default rate and connection limits
+      return {
+        id, label: processes > 1 ? `broadcaster redis+history+jwt x${processes}` : 'broadcaster redis+history+jwt', via: 'redis-history',
+        redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes, supervised: false, jwtSecret: BENCH_JWT_SECRET,
+        command: bc(true, 1, ['--jwt-secret', BENCH_JWT_SECRET]), unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-n':
       return {

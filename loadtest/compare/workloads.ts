@@ -21,8 +21,20 @@ export interface Workload {
   duration: number;
   /** systems to run (default: those asked for on the command line) */
   systems?: SystemId[];
-  /** processes for the multi-process systems (limit, bc-redis-n, bun) in this workload */
+  /** processes for the multi-process systems (limit, bc-redis-*, bun) in this workload */
   processes?: number;
+  /** give every process its own port (subscriber g -> process g % processes) instead of one SO_REUSEPORT port */
+  separatePorts?: boolean;
+  /** connect ramp: handshakes in flight per generator worker (default 256) */
+  connectConcurrency?: number;
+  /** connect ramp: retries of a refused/reset/timed-out connect, with back-off (default 0) */
+  connectRetries?: number;
+  /** whole connect phase limit, ms (default 180 s) */
+  connectPhaseMs?: number;
+  /** generator worker processes (default: the runner's --gen-workers) */
+  generatorWorkers?: number;
+  /** explicit source ports from this base (with source addresses), instead of bind(addr, 0) */
+  localPortBase?: number;
 }
 
 const ALL: Workload[] = [
@@ -34,8 +46,12 @@ const ALL: Workload[] = [
   { id: 'c1k', label: '(c) 1 channel x 2k subs, 20 msg/s, 1 KiB', subscribers: 2000, channels: 1, rate: 20, size: 1024, duration: 10 },
   { id: 'c16k', label: '(c) 1 channel x 2k subs, 20 msg/s, 16 KiB', subscribers: 2000, channels: 1, rate: 20, size: 16384, duration: 10 },
   {
+    // 6 processes x 16,667 sockets (fd cap 20k each), one port per process; 8 generator workers
+    // x 12,500; a slow ramp: 24 handshakes in flight per worker, 6 retries with back-off; explicit
+    // source ports 33000 + (g % 20000) on 127.0.0.1..5 (bind(addr, 0) got slower with every socket)
     id: 'd', label: '(d) 1 channel x 100k subs, 2 msg/s', subscribers: 100_000, channels: 1, rate: 2, size: 64, duration: 20,
-    systems: ['limit', 'bc-redis-n'], processes: 6,
+    systems: ['limit', 'bc-redis-1'], processes: 6, separatePorts: true,
+    connectConcurrency: 24, connectRetries: 6, connectPhaseMs: 300_000, generatorWorkers: 8, localPortBase: 33_000,
   },
   { id: 'sweep1k', label: 'sweep 1k subs, 100 msg/s', subscribers: 1000, channels: 1, rate: 100, size: 64, duration: 8 },
   { id: 'sweep10k', label: 'sweep 10k subs, 100 msg/s', subscribers: 10_000, channels: 1, rate: 100, size: 64, duration: 8 },

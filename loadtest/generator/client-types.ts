@@ -19,8 +19,12 @@ export interface ConnectSpec {
   path: string;
   /** channels to subscribe to via the URL */
   channel: string;
+  /** extra query parameters appended to the URL (e.g. `token=...`); none when absent or '' */
+  query?: string;
   /** source address to bind, or undefined for the kernel's choice */
   localAddress: string | undefined;
+  /** source port to bind with localAddress, or undefined for the kernel's choice */
+  localPort?: number;
   /** give up the handshake after this many ms */
   timeoutMs: number;
 }
@@ -61,4 +65,10 @@ export function dispatchFrame(events: ClientEvents, sub: number, buf: Buffer, st
   } else {
     events.malformed(sub);
   }
+}
+
+/** `?channels=<channel>` plus the spec's extra query, for a WebSocket upgrade target. */
+export function subscribeQuery(spec: ConnectSpec): string {
+  const extra = spec.query !== undefined && spec.query !== '' ? '&' + spec.query : '';
+  return `channels=${encodeURIComponent(spec.channel)}${extra}`;
 }

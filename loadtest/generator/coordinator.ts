@@ -25,8 +25,12 @@ export interface LoadOptions {
   host: string;
   /** server port */
   port: number;
+  /** several server ports: subscriber g connects to ports[g % ports.length] (default: `port` only) */
+  ports?: number[];
   /** WebSocket path (or socket.io path) */
   path: string;
+  /** extra URL query parameters for every subscriber, e.g. `token=<jwt>` (default none) */
+  query?: string;
   /** subscriber client */
   client: ClientKind;
   /** total subscribers */
@@ -39,10 +43,16 @@ export interface LoadOptions {
   sourceAddresses: string[];
   /** subscribers per source address */
   perAddress: number;
+  /** explicit source ports base + (g % perAddress) with source addresses (default 0: kernel's choice) */
+  localPortBase?: number;
   /** handshakes in flight per worker */
   connectConcurrency: number;
   /** handshake timeout per subscriber, ms */
   handshakeTimeoutMs: number;
+  /** retries per subscriber after a refused, reset or timed-out connect (default 0) */
+  connectRetries?: number;
+  /** first retry back-off, ms, doubling per attempt with jitter (default 500) */
+  retryBackoffMs?: number;
   /** give up the whole connect phase after this many ms */
   connectPhaseMs: number;
   /** wait between all-connected and the first publish, ms */
@@ -130,14 +140,19 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
       client: o.client,
       host: o.host,
       port: o.port,
+      ports: o.ports ?? [],
       path: o.path,
+      query: o.query ?? '',
       firstSubscriber: first,
       count,
       channels: o.channels,
       sourceAddresses: o.sourceAddresses,
       perAddress: o.perAddress,
+      localPortBase: o.sourceAddresses.length > 0 ? (o.localPortBase ?? 0) : 0,
       connectConcurrency: o.connectConcurrency,
       timeoutMs: o.handshakeTimeoutMs,
+      connectRetries: o.connectRetries ?? 0,
+      retryBackoffMs: o.retryBackoffMs ?? 500,
       maxPublishers: Math.max(1, o.publisher.publisherId + 1),
       progressMs: 1000,
     };

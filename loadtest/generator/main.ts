@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { bool, channelNames, num, oneOf, parseFlags, str } from '../cli-args.js';
 import { runLoad, type LoadOptions } from './coordinator.js';
 import { formatSummary } from './result.js';
+import { PUBLISH_VIAS } from '../publisher/transports.js';
 import { autoSourceAddresses, DEFAULT_PER_ADDRESS } from './source-address.js';
 
 const USAGE = `usage: generator --url ws://HOST:PORT/ws [options]
@@ -22,8 +23,14 @@ const USAGE = `usage: generator --url ws://HOST:PORT/ws [options]
   --workers N             worker processes (default ceil(N/15000), at least 1)
   --source-addresses A    auto | none | comma list of 127.x.y.z (default auto: 127.0.0.1.. past 20k)
   --per-address N         subscribers per source address (default ${DEFAULT_PER_ADDRESS})
+  --local-port-base N     with source addresses: subscriber g binds port N + (g % per-address) (default 0: kernel's choice)
   --connect-concurrency N handshakes in flight per worker (default 256)
-  --via http|redis|ws|socketio-redis   publish path (default http)
+  --connect-retries N     retries of a refused/reset/timed-out connect, with back-off (default 0)
+  --retry-backoff MS      first retry back-off, doubling per attempt (default 500)
+  --ports LIST            extra: comma list of server ports; subscriber g uses ports[g % n] (default: the URL's)
+  --query S               extra URL query for every subscriber, e.g. token=<jwt>
+  --via http|redis|redis-history|ws|socketio-redis   publish path (default http;
+                          redis = raw envelope, no offsets; redis-history = offsets + history via the Node Publisher)
   --target URL            publish target (default: http://HOST:PORT, the --url for ws, --redis-url)
   --redis-url URL         Redis for --via redis (default redis://127.0.0.1:6379)
   --redis-prefix S        (default bc:, or socket.io for socketio-redis)
@@ -43,8 +50,8 @@ async function main(): Promise<void> {
   const f = parseFlags(
     process.argv.slice(2),
     [
-      'url', 'client', 'subscribers', 'channels', 'channel-prefix', 'workers', 'source-addresses', 'per-address',
-      'connect-concurrency', 'via', 'target', 'redis-url', 'redis-prefix', 'rate', 'size', 'duration',
+      'url', 'client', 'subscribers', 'channels', 'channel-prefix', 'workers', 'source-addresses', 'per-address', 'local-port-base',
+      'connect-concurrency', 'connect-retries', 'retry-backoff', 'ports', 'query', 'via', 'target', 'redis-url', 'redis-prefix', 'rate', 'size', 'duration',
       'max-messages', 'lanes', 'settle', 'drain', 'connect-timeout', 'label', 'out',
     ],
     ['quiet'],
@@ -52,7 +59,7 @@ async function main(): Promise<void> {
   );
   const url = new URL(str(f, 'url', 'ws://127.0.0.1:9001/ws'));
   const client = oneOf(f, 'client', ['raw', 'ws', 'socketio', 'socketio-raw'] as const, 'raw');
-  const via = oneOf(f, 'via', ['http', 'redis', 'ws', 'socketio-redis'] as const, 'http');
+  const via = oneOf(f, 'via', PUBLISH_VIAS, 'http');
   const subscribers = num(f, 'subscribers', 1000, 1, 200_000);
   const perAddress = num(f, 'per-address', DEFAULT_PER_ADDRESS, 1, 28_000);
   const sa = str(f, 'source-addresses', 'auto');
@@ -71,7 +78,12 @@ async function main(): Promise<void> {
     workers: num(f, 'workers', 1, 1, 32),
     sourceAddresses,
     perAddress,
+    localPortBase: num(f, 'local-port-base', 0, 0, 65535 - 28_000),
+    ports: str(f, 'ports', '').split(',').filter((p) => p !== '').map(Number),
+    query: str(f, 'query', ''),
     connectConcurrency: num(f, 'connect-concurrency', 256, 1, 10_000),
+    connectRetries: num(f, 'connect-retries', 0, 0, 20),
+    retryBackoffMs: num(f, 'retry-backoff', 500, 1, 60_000),
     handshakeTimeoutMs: 15_000,
     connectPhaseMs: num(f, 'connect-timeout', 120, 1, 600) * 1000,
     settleMs: num(f, 'settle', 1000, 0, 60_000),

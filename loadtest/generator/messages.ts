@@ -14,8 +14,12 @@ export interface WorkerConfig {
   host: string;
   /** server port */
   port: number;
+  /** server ports; global subscriber g connects to ports[g % ports.length] (empty: `port`) */
+  ports: number[];
   /** WebSocket path (or socket.io path) */
   path: string;
+  /** extra URL query parameters (e.g. `token=...`), or '' */
+  query: string;
   /** global index of this worker's first subscriber */
   firstSubscriber: number;
   /** number of subscribers this worker opens */
@@ -26,10 +30,20 @@ export interface WorkerConfig {
   sourceAddresses: string[];
   /** subscribers per source address before moving to the next one */
   perAddress: number;
+  /**
+   * 0: the kernel picks each source port. Otherwise subscriber g binds port base + (g % perAddress)
+   * on its source address (first attempt only): bind(addr, 0) scans the port range and its cost
+   * grows with every socket already bound, which made 100k-socket ramps CPU-bound in the kernel.
+   */
+  localPortBase: number;
   /** handshakes in flight at once */
   connectConcurrency: number;
   /** handshake timeout, ms */
   timeoutMs: number;
+  /** retries of a failed connect (refused, reset, timed out) before it counts as failed */
+  connectRetries: number;
+  /** first retry back-off, ms (doubles per attempt, with jitter) */
+  retryBackoffMs: number;
   /** publisher ids range over 0..maxPublishers-1 */
   maxPublishers: number;
   /** progress message period, ms */
@@ -80,6 +94,8 @@ export interface ConnectedMessage extends ConnectionCounts {
   workerId: number;
   /** failure reasons and how often each happened */
   failReasons: Record<string, number>;
+  /** reasons of connect attempts that were retried, and how often */
+  retryReasons: Record<string, number>;
 }
 
 /** Worker -> coordinator, final figures after `finish`. */
@@ -105,6 +121,8 @@ export interface ReportMessage extends ConnectionCounts {
   closeReasons: Record<string, number>;
   /** failure reasons of connections that never opened */
   failReasons: Record<string, number>;
+  /** reasons of connect attempts that were retried */
+  retryReasons: Record<string, number>;
   /** whole-run latency histogram, encoded */
   histogram: string;
   /** CPU time (user + system) the worker used since it started, µs */

@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import { createHash } from 'node:crypto';
 import { nowMs } from '../protocol/payload.js';
-import { dispatchFrame, type ClientEvents, type ConnectSpec, type SubscriberClient } from './client-types.js';
+import { dispatchFrame, subscribeQuery, type ClientEvents, type ConnectSpec, type SubscriberClient } from './client-types.js';
 
 const KEY = Buffer.from('loadtest-bcast16').toString('base64'); // fixed 16-byte key (RFC 6455 length)
 const ACCEPT = createHash('sha1').update(KEY + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
@@ -59,7 +59,7 @@ function textFrame(text: string): Buffer {
 /** Opens a raw WebSocket subscriber speaking the broadcaster protocol; see ClientFactory. */
 export function openRawClient(spec: ConnectSpec, events: ClientEvents): SubscriberClient {
   return openRawSocket(spec, events, {
-    target: `${spec.path}?channels=${encodeURIComponent(spec.channel)}`,
+    target: `${spec.path}?${subscribeQuery(spec)}`,
     openOnUpgrade: true,
     message(_opcode, buf, start, end, now) {
       dispatchFrame(events, spec.sub, buf, start, end, now);
@@ -78,7 +78,7 @@ export function openRawSocketIoClient(spec: ConnectSpec, events: ClientEvents): 
   const path = spec.path === '/ws' ? '/socket.io' : spec.path;
   let attachment = false;
   return openRawSocket(spec, events, {
-    target: `${path}/?EIO=4&transport=websocket&channels=${encodeURIComponent(spec.channel)}`,
+    target: `${path}/?EIO=4&transport=websocket&${subscribeQuery(spec)}`,
     openOnUpgrade: false,
     message(opcode, buf, start, end, now, link) {
       if (opcode === 2) {
@@ -106,6 +106,7 @@ function openRawSocket(spec: ConnectSpec, events: ClientEvents, protocol: RawPro
     host: spec.host,
     port: spec.port,
     ...(spec.localAddress !== undefined ? { localAddress: spec.localAddress } : {}),
+    ...(spec.localAddress !== undefined && spec.localPort !== undefined ? { localPort: spec.localPort } : {}),
     onread: {
       buffer: READ_BUFFER,
       callback(n: number, buf: Uint8Array): boolean {

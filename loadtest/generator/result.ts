@@ -52,6 +52,8 @@ export interface LoadResult {
     closedEarly: number;
     failReasons: Record<string, number>;
     closeReasons: Record<string, number>;
+    /** connect attempts that failed and were retried, by reason */
+    retryReasons: Record<string, number>;
   };
   /** publisher figures */
   publisher: PublisherResult & { error?: string };
@@ -137,6 +139,7 @@ export function buildResult(i: ResultInputs): LoadResult {
       closedEarly: closed,
       failReasons: mergeReasons(r.map((x) => x.failReasons)),
       closeReasons: mergeReasons(r.map((x) => x.closeReasons)),
+      retryReasons: mergeReasons(r.map((x) => x.retryReasons ?? {})),
     },
     publisher: i.publisherError !== undefined ? { ...i.publisher, error: i.publisherError } : i.publisher,
     delivery: {

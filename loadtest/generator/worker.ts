@@ -36,6 +36,10 @@ function run(config: WorkerConfig): void {
   const total = createHistogram();
   const clients: (SubscriberClient | undefined)[] = new Array(config.count);
   const failReasons: Record<string, number> = {};
+  const retryReasons: Record<string, number> = {};
+  const attempts = new Uint8Array(config.count);
+  /** subscribers waiting for their retry back-off to pass */
+  let waitingRetry = 0;
   const closeReasons: Record<string, number> = {};
   let nOpened = 0;
   let nFailed = 0;
@@ -57,8 +61,22 @@ function run(config: WorkerConfig): void {
     },
     fail(sub, reason) {
       clients[sub] = undefined;
-      nFailed++;
       inFlight--;
+      if (attempts[sub]! < config.connectRetries) {
+        // refused, reset or timed out: try again after an exponential back-off with jitter
+        const delay = config.retryBackoffMs * 2 ** attempts[sub]! * (0.5 + Math.random());
+        attempts[sub]!++;
+        bump(retryReasons, reason);
+        waitingRetry++;
+        setTimeout(() => {
+          waitingRetry--;
+          retryQueue.push(sub);
+          pump();
+        }, delay);
+        pump();
+        return;
+      }
+      nFailed++;
       bump(failReasons, reason);
       pump();
     },
@@ -91,25 +109,28 @@ function run(config: WorkerConfig): void {
   };
 
   const factory = factories[config.client];
+  const retryQueue: number[] = [];
   function pump(): void {
-    while (inFlight < config.connectConcurrency && nextToOpen < config.count) {
-      const sub = nextToOpen++;
+    while (inFlight < config.connectConcurrency && (retryQueue.length > 0 || nextToOpen < config.count)) {
+      const sub = retryQueue.length > 0 ? retryQueue.shift()! : nextToOpen++;
       const g = config.firstSubscriber + sub;
       const spec: ConnectSpec = {
         sub,
         host: config.host,
-        port: config.port,
+        port: config.ports.length > 0 ? config.ports[g % config.ports.length]! : config.port,
         path: config.path,
+        query: config.query,
         channel: config.channels[g % config.channels.length]!,
         localAddress: sourceAddressFor(g, config.sourceAddresses, config.perAddress),
+        ...(config.localPortBase > 0 && attempts[sub] === 0 ? { localPort: config.localPortBase + (g % config.perAddress) } : {}),
         timeoutMs: config.timeoutMs,
       };
       inFlight++;
       clients[sub] = factory(spec, events);
     }
-    if (!connectedSent && nOpened + nFailed === config.count) {
+    if (!connectedSent && nOpened + nFailed === config.count && waitingRetry === 0 && retryQueue.length === 0) {
       connectedSent = true;
-      send({ type: 'connected', workerId: config.workerId, opened: nOpened, failed: nFailed, closed: nClosed, failReasons });
+      send({ type: 'connected', workerId: config.workerId, opened: nOpened, failed: nFailed, closed: nClosed, failReasons, retryReasons });
     }
   }
 
@@ -173,6 +194,7 @@ function run(config: WorkerConfig): void {
       other,
       closeReasons,
       failReasons,
+      retryReasons,
       histogram: encodeHistogram(total),
       cpuUs: (() => {
         const u = process.cpuUsage();

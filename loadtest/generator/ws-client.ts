@@ -4,12 +4,12 @@
  */
 import WebSocket from 'ws';
 import { nowMs } from '../protocol/payload.js';
-import { dispatchFrame, type ClientEvents, type ConnectSpec, type SubscriberClient } from './client-types.js';
+import { dispatchFrame, subscribeQuery, type ClientEvents, type ConnectSpec, type SubscriberClient } from './client-types.js';
 
 /** Opens a `ws` subscriber; see ClientFactory. */
 export function openWsClient(spec: ConnectSpec, events: ClientEvents): SubscriberClient {
   const { sub } = spec;
-  const url = `ws://${spec.host}:${spec.port}${spec.path}?channels=${encodeURIComponent(spec.channel)}`;
+  const url = `ws://${spec.host}:${spec.port}${spec.path}?${subscribeQuery(spec)}`;
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
     handshakeTimeout: spec.timeoutMs,

@@ -4,13 +4,13 @@
  * publisher id (see protocol/payload.ts). Bounded by duration and message count.
  */
 import { makePayload, stampPayload } from '../protocol/payload.js';
-import { httpTransport, redisTransport, wsTransport, type PublishTransport, type PublishVia } from './transports.js';
+import { httpTransport, redisHistoryTransport, redisTransport, wsTransport, type PublishTransport, type PublishVia } from './transports.js';
 
 /** Everything the driver needs. */
 export interface PublisherOptions {
   /** transport */
   via: PublishVia;
-  /** http://host:port (http), redis://host:port (redis, socketio-redis) or ws://host:port/ws (ws) */
+  /** http://host:port (http), redis://host:port (redis, redis-history, socketio-redis) or ws://host:port/ws (ws) */
   target: string;
   /** Redis channel prefix (bc: for broadcaster, socket.io for the socket.io emitter format) */
   redisPrefix: string;
@@ -63,6 +63,8 @@ export function createTransport(o: PublisherOptions): PublishTransport {
       return httpTransport(o.target, o.lanes);
     case 'redis':
       return redisTransport(o.target, o.redisPrefix, 'bc');
+    case 'redis-history':
+      return redisHistoryTransport(o.target, o.redisPrefix);
     case 'socketio-redis':
       return redisTransport(o.target, o.redisPrefix, 'socketio');
     case 'ws':

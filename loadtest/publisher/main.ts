@@ -7,6 +7,7 @@
  *     --rate 1000 --size 64 --channels 1 --duration 10
  */
 import { channelNames, num, oneOf, parseFlags, str } from '../cli-args.js';
+import { PUBLISH_VIAS } from './transports.js';
 import { startPublisher, type PublisherOptions, type PublisherResult } from './driver.js';
 
 /** Coordinator -> publisher child. */
@@ -19,7 +20,8 @@ export type FromPublisher =
   | { type: 'done'; result: PublisherResult }
   | { type: 'error'; message: string };
 
-const USAGE = `usage: publisher --via http|redis|ws|socketio-redis --target URL [options]
+const USAGE = `usage: publisher --via http|redis|redis-history|ws|socketio-redis --target URL [options]
+  (redis: raw envelope PUBLISH, no offsets; redis-history: the Node Publisher's Lua script, offsets + history 100/300 s)
   --target URL          http://127.0.0.1:PORT | redis://127.0.0.1:PORT | ws://127.0.0.1:PORT/ws
   --rate N              messages per second over all channels (default 100)
   --size N              payload bytes, >= 16 (default 64)
@@ -65,7 +67,7 @@ async function cli(): Promise<void> {
     [],
     USAGE,
   );
-  const via = oneOf(f, 'via', ['http', 'redis', 'ws', 'socketio-redis'] as const, 'http');
+  const via = oneOf(f, 'via', PUBLISH_VIAS, 'http');
   const options: PublisherOptions = {
     via,
     target: str(f, 'target', via === 'http' ? 'http://127.0.0.1:9001' : via === 'ws' ? 'ws://127.0.0.1:9001/ws' : 'redis://127.0.0.1:6379'),

@@ -1,16 +1,27 @@
 /**
  * Publish transports for the publisher driver: HTTP publish endpoint, Redis PUBLISH of the
- * broadcaster envelope, Redis PUBLISH in the socket.io redis-emitter format, or the WebSocket
- * publish command. Each keeps per-channel order (one ordered lane per channel).
+ * broadcaster envelope (raw, no offsets), the broadcaster's history path (the Node `Publisher`:
+ * offset + history stream write + PUBLISH in one Lua script), Redis PUBLISH in the socket.io
+ * redis-emitter format, or the WebSocket publish command. Each keeps per-channel order (one
+ * ordered lane per channel).
  */
 import * as http from 'node:http';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { Packr } from 'msgpackr';
 import { encodeEnvelope, encodePublishCommand } from '../protocol/frames.js';
+import { Publisher } from '../../src/publisher/publisher.js';
 
 /** How the publisher reaches the server. */
-export type PublishVia = 'http' | 'redis' | 'ws' | 'socketio-redis';
+export type PublishVia = 'http' | 'redis' | 'redis-history' | 'ws' | 'socketio-redis';
+
+/** Every publish path, for CLI validation. */
+export const PUBLISH_VIAS: readonly PublishVia[] = ['http', 'redis', 'redis-history', 'ws', 'socketio-redis'];
+
+/** History settings of the servers fed through the history path (their defaults). */
+export const HISTORY_SIZE = 100;
+/** Seconds history lives (the server's default --history-ttl). */
+export const HISTORY_TTL = 300;
 
 /** Completion callback: ok, or an error text. */
 export type Done = (err: string | null, receivers?: number) => void;
@@ -90,6 +101,31 @@ export function redisTransport(redisUrl: string, prefix: string, format: 'bc' | 
     },
     async close() {
       redis.disconnect();
+    },
+  };
+}
+
+/**
+ * The broadcaster's history path through the Node `Publisher` (src/publisher/publisher.ts): per
+ * publication one Lua script assigns the channel offset, appends to the history stream (size
+ * HISTORY_SIZE, ttl HISTORY_TTL, the servers' defaults) and PUBLISHes the envelope with its
+ * offset, exactly as a broadcaster process publishes. One connection, commands pipelined in order.
+ * `ready()` publishes once to a warm-up channel so the script is loaded before timed publishing.
+ */
+export function redisHistoryTransport(redisUrl: string, prefix: string): PublishTransport {
+  const publisher = new Publisher({ redisUrl, prefix, historySize: HISTORY_SIZE, historyTtl: HISTORY_TTL });
+  return {
+    async ready() {
+      await publisher.publish('lt.warmup', Buffer.alloc(16));
+    },
+    publish(_channelIndex, channel, payload, done) {
+      publisher.publish(channel, payload).then(
+        (pos) => done(pos === null ? 'published without an offset (history off?)' : null),
+        (err: Error) => done(err.message),
+      );
+    },
+    async close() {
+      await publisher.close();
     },
   };
 }

@@ -1,0 +1,214 @@
+/**
+ * RSS per idle subscribed connection, measured after garbage collection, for the broadcaster
+ * (`--workers 1`, memory broker) and the limit uWS peer, side by side in one run.
+ *
+ * Each server runs as `node --expose-gc -r loadtest/gc-on-signal.cjs <server> --port P`, with P
+ * below the ephemeral range. Per (repeat, channels, server): SIGUSR2 (two full GCs), wait 1.5 s,
+ * read VmRSS; open N idle `ws` clients (perMessageDeflate off) subscribed via
+ * `/ws?channels=lt.0,...` to C channels; wait, SIGUSR2, wait 1.5 s, read VmRSS again. The
+ * preload also prints process.memoryUsage() after each GC, so the per-connection growth is split
+ * into JS heap, external/array buffers and the rest (native: uWS, kernel socket buffers are not
+ * in RSS).
+ *
+ *   node dist/loadtest/idle-memory.js --connections 10000 --channels 1,100 --repeat 3
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import WebSocket from 'ws';
+import { num, parseFlags, str } from './cli-args.js';
+import { rssBytes } from './compare/proc-stats.js';
+import { freePort, startServer, stopProcess, type ServerProcess } from './compare/server-process.js';
+import { BENCH_JWT_SECRET, ROOT } from './compare/systems.js';
+import { benchToken } from './compare/run-compare.js';
+import { spread, type Spread } from './compare/report.js';
+
+const USAGE = `usage: idle-memory [options]
+  --connections N   idle subscribers per measurement (default 10000, < 20000: one client process)
+  --channels LIST   comma list of layouts (default 1,100,spread100):
+                      N         every connection subscribes to the same N channels lt.0..lt.N-1
+                      spreadN   connection i subscribes to one channel, lt.(i % N)
+  --servers LIST    bc,limit,bc-jwt (default bc,limit; bc-jwt: broadcaster with --jwt-secret, clients pass ?token=)
+  --repeat N        repeats, interleaved (default 3)
+  --concurrency N   handshakes in flight (default 200)
+  --out FILE        JSON (default loadtest/results/idle-memory-<time>.json)`;
+
+const PRELOAD = path.join(ROOT, 'loadtest', 'gc-on-signal.cjs');
+
+/** process.memoryUsage() as printed by the preload. */
+interface MemoryLine {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** One measurement. */
+interface Sample {
+  server: string;
+  /** layout: N (every connection on N channels) or spreadN (one channel each, over N) */
+  channels: string;
+  run: number;
+  opened: number;
+  rssBefore: number;
+  rssAfter: number;
+  perConnection: number;
+  heapUsedPerConnection: number;
+  heapTotalPerConnection: number;
+  externalPerConnection: number;
+  /** RSS growth outside the V8 heap and external memory: native (uWS sockets, malloc) */
+  nativePerConnection: number;
+  before: MemoryLine;
+  after: MemoryLine;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function serverArgs(server: string, port: number): string[] {
+  const pre = ['--expose-gc', '-r', PRELOAD];
+  if (server === 'bc' || server === 'bc-jwt') {
+    return [
+      ...pre, path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), '--workers', '1', '--port', String(port), '--host', '127.0.0.1', '--admin-port', '0',
+      '--log-level', 'info', ...(server === 'bc-jwt' ? ['--jwt-secret', BENCH_JWT_SECRET] : []),
+    ];
+  }
+  return [...pre, path.join(ROOT, 'dist', 'loadtest', 'peers', 'limit.js'), '--port', String(port)];
+}
+
+/** Sends SIGUSR2 and resolves with the next memory line the preload prints (after 1.5 s). */
+async function gcAndSample(p: ServerProcess, lines: MemoryLine[]): Promise<{ rss: number; mem: MemoryLine }> {
+  const before = lines.length;
+  process.kill(p.pid, 'SIGUSR2');
+  await sleep(1500);
+  const mem = lines.length > before ? lines[lines.length - 1]! : { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  return { rss: rssBytes(p.pid), mem };
+}
+
+/** Opens `n` idle clients with at most `concurrency` handshakes in flight; resolves with them. */
+async function openClients(url: (i: number) => string, n: number, concurrency: number): Promise<{ clients: WebSocket[]; failed: number }> {
+  const clients: WebSocket[] = [];
+  let next = 0;
+  let failed = 0;
+  await new Promise<void>((resolve) => {
+    let inFlight = 0;
+    let settled = 0;
+    const pump = (): void => {
+      while (inFlight < concurrency && next < n) {
+        const ws = new WebSocket(url(next), { perMessageDeflate: false, handshakeTimeout: 20_000 });
+        next++;
+        inFlight++;
+        let done = false;
+        const finish = (ok: boolean): void => {
+          if (done) return;
+          done = true;
+          inFlight--;
+          settled++;
+          if (ok) clients.push(ws);
+          else failed++;
+          if (settled === n) resolve();
+          else pump();
+        };
+        ws.on('open', () => finish(true));
+        ws.on('error', () => finish(false));
+        ws.on('close', () => finish(false));
+      }
+    };
+    pump();
+  });
+  return { clients, failed };
+}
+
+async function measure(server: string, channels: string, run: number, n: number, concurrency: number): Promise<Sample> {
+  const port = await freePort();
+  const lines: MemoryLine[] = [];
+  const p = await startServer({ cmd: process.execPath, args: serverArgs(server, port) });
+  try {
+    p.child.stderr!.on('data', () => {});
+    // startServer keeps stderr lines in p.tail; watch for the preload's lines there
+    const watch = setInterval(() => {
+      for (const l of p.tail.splice(0)) {
+        if (!l.includes('gc-on-signal')) continue;
+        try {
+          lines.push(JSON.parse(l) as MemoryLine);
+        } catch {
+          /* not JSON */
+        }
+      }
+    }, 50);
+    try {
+      await sleep(500);
+      const b = await gcAndSample(p, lines);
+      const spreadOver = channels.startsWith('spread') ? Number(channels.slice(6)) : 0;
+      const names = Array.from({ length: spreadOver > 0 ? 0 : Number(channels) }, (_, i) => `lt.${i}`).join(',');
+      const token = server === 'bc-jwt' ? `&token=${await benchToken(BENCH_JWT_SECRET)}` : '';
+      const url = (i: number): string => `ws://127.0.0.1:${port}/ws?channels=${spreadOver > 0 ? `lt.${i % spreadOver}` : names}${token}`;
+      const { clients, failed } = await openClients(url, n, concurrency);
+      await sleep(1000);
+      const a = await gcAndSample(p, lines);
+      for (const c of clients) c.terminate();
+      const opened = clients.length;
+      const per = (x: number, y: number): number => (opened > 0 ? Math.round((x - y) / opened) : 0);
+      if (failed > 0) process.stdout.write(`  ${server} ${channels} ch run ${run + 1}: ${failed} client(s) failed to open\n`);
+      return {
+        server, channels, run, opened, rssBefore: b.rss, rssAfter: a.rss,
+        perConnection: per(a.rss, b.rss),
+        heapUsedPerConnection: per(a.mem.heapUsed, b.mem.heapUsed),
+        heapTotalPerConnection: per(a.mem.heapTotal, b.mem.heapTotal),
+        externalPerConnection: per(a.mem.external, b.mem.external),
+        nativePerConnection: per(a.rss - a.mem.heapTotal - a.mem.external, b.rss - b.mem.heapTotal - b.mem.external),
+        before: b.mem, after: a.mem,
+      };
+    } finally {
+      clearInterval(watch);
+    }
+  } finally {
+    await stopProcess(p.child);
+  }
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2), ['connections', 'channels', 'servers', 'repeat', 'concurrency', 'out'], [], USAGE);
+  const n = num(f, 'connections', 10_000, 1, 19_000);
+  const channelCounts = str(f, 'channels', '1,100,spread100').split(',');
+  for (const c of channelCounts) if (!/^(spread)?[1-9]\d*$/.test(c)) throw new Error(`--channels: ${c} is not N or spreadN`);
+  const servers = str(f, 'servers', 'bc,limit').split(',');
+  const repeat = num(f, 'repeat', 3, 1, 20);
+  const concurrency = num(f, 'concurrency', 200, 1, 5000);
+  const samples: Sample[] = [];
+  const startedAt = new Date().toISOString();
+  for (let r = 0; r < repeat; r++) {
+    for (const c of channelCounts) {
+      for (const s of servers) {
+        const x = await measure(s, c, r, n, concurrency);
+        samples.push(x);
+        process.stdout.write(
+          `${s.padEnd(5)} ${c.padStart(9)} ch run ${r + 1}: ${x.opened} open, RSS ${(x.rssBefore / 1048576).toFixed(1)} -> ${(x.rssAfter / 1048576).toFixed(1)} MiB, ` +
+            `${x.perConnection} B/conn (heapUsed ${x.heapUsedPerConnection} B, heapTotal ${x.heapTotalPerConnection} B, external ${x.externalPerConnection} B, native ${x.nativePerConnection} B)\n`,
+        );
+      }
+    }
+  }
+  const fmt = (s: Spread): string => (s.min === s.max ? String(s.median) : `${s.median} (${s.min}-${s.max})`);
+  process.stdout.write(`\n| server | channels (N each, or spreadN: 1 each of N) | connections | RSS B/conn after GC | JS heapUsed B/conn | JS heapTotal B/conn | external B/conn | native (RSS - heapTotal - external) B/conn |\n|---|---:|---:|---:|---:|---:|---:|---:|\n`);
+  for (const c of channelCounts) {
+    for (const s of servers) {
+      const g = samples.filter((x) => x.server === s && x.channels === c);
+      process.stdout.write(
+        `| ${s === 'bc' ? 'broadcaster (--workers 1, memory broker)' : s === 'bc-jwt' ? 'broadcaster + --jwt-secret, ?token=' : 'limit uWS peer'} | ${c} | ${n} | ${fmt(spread(g.map((x) => x.perConnection)))} | ` +
+          `${fmt(spread(g.map((x) => x.heapUsedPerConnection)))} | ${fmt(spread(g.map((x) => x.heapTotalPerConnection)))} | ` +
+          `${fmt(spread(g.map((x) => x.externalPerConnection)))} | ${fmt(spread(g.map((x) => x.nativePerConnection)))} |\n`,
+      );
+    }
+  }
+  const out = str(f, 'out', path.join('loadtest', 'results', `idle-memory-${startedAt.replace(/[:.]/g, '-')}.json`));
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), connections: n, samples }, null, 2));
+  process.stdout.write(`results written to ${out}\n`);
+}
+
+void main().catch((err: Error) => {
+  process.stderr.write(`idle-memory: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
