@@ -10,6 +10,7 @@ import { ChannelSequencer } from './transport/channel-sequencer';
 import { CloseCode } from './protocol/opcodes';
 import { ChannelRegistry } from './transport/channel-registry';
 import { SecurityPolicy } from './security/security-policy';
+import { TokenExpiry } from './transport/token-expiry';
 import { createStats, type ServerStats } from './stats';
 import { createFanout } from './transport/fanout';
 import { registerHttpRoutes } from './transport/http-routes';
@@ -42,6 +43,7 @@ export class BroadcasterServer {
   readonly stats: ServerStats = createStats();
   /** Authentication, permissions and limits. */
   readonly security: SecurityPolicy;
+  private readonly expiry = new TokenExpiry();
   private readonly app: TemplatedApp;
   private readonly sockets = new Set<WebSocket<SocketData>>();
   private listenSocket: us_listen_socket | null = null;
@@ -82,6 +84,7 @@ export class BroadcasterServer {
       sockets: this.sockets,
       stats: this.stats,
       security: this.security,
+      expiry: this.expiry,
       isShuttingDown: () => this.shuttingDown,
     }));
     registerHttpRoutes(this.app, {
@@ -153,6 +156,7 @@ export class BroadcasterServer {
     const count = this.sockets.size;
     for (const ws of [...this.sockets]) ws.end(CloseCode.GoingAway, SHUTDOWN_REASON);
     this.logger.info({ clients: count }, 'shutdown: closed clients');
+    this.expiry.stop();
     await this.broker.close();
   }
 }

@@ -1,5 +1,13 @@
-import { ChannelPatterns } from './channel-patterns';
-import type { TokenClaims } from './jwt-verifier';
+import type { ChannelPatterns } from './channel-patterns';
+
+/** The channel patterns a token grants (null: no restriction beyond the server's); shared by equal claims. */
+export interface Grants {
+  subscribe: ChannelPatterns | null;
+  publish: ChannelPatterns | null;
+}
+
+/** Grants of connections without a token. */
+export const NO_TOKEN_GRANTS: Grants = { subscribe: null, publish: null };
 
 /** What one connection may do: the server's channel patterns, narrowed by its token's claims. */
 export class Access {
@@ -7,27 +15,24 @@ export class Access {
   readonly subject: string | null;
   /** When the token expires (ms since the epoch), or null. */
   readonly expiresAt: number | null;
-  private readonly tokenSubscribe: ChannelPatterns | null;
-  private readonly tokenPublish: ChannelPatterns | null;
-
   constructor(
     private readonly serverSubscribe: ChannelPatterns,
     private readonly serverPublish: ChannelPatterns,
-    claims: TokenClaims | null,
+    private readonly grants: Grants,
+    subject: string | null,
+    expiresAt: number | null,
   ) {
-    this.subject = claims?.subject ?? null;
-    this.expiresAt = claims?.expiresAt ?? null;
-    this.tokenSubscribe = claims?.subscribe ? new ChannelPatterns(claims.subscribe) : null;
-    this.tokenPublish = claims?.publish ? new ChannelPatterns(claims.publish) : null;
+    this.subject = subject;
+    this.expiresAt = expiresAt;
   }
 
   /** True when this connection may subscribe to `channel`. */
   canSubscribe(channel: string): boolean {
-    return this.serverSubscribe.matches(channel) && (this.tokenSubscribe === null || this.tokenSubscribe.matches(channel));
+    return this.serverSubscribe.matches(channel) && (this.grants.subscribe === null || this.grants.subscribe.matches(channel));
   }
 
   /** True when this connection may publish to `channel`. */
   canPublish(channel: string): boolean {
-    return this.serverPublish.matches(channel) && (this.tokenPublish === null || this.tokenPublish.matches(channel));
+    return this.serverPublish.matches(channel) && (this.grants.publish === null || this.grants.publish.matches(channel));
   }
 }

@@ -1,10 +1,13 @@
 import type { Options } from '../config/options';
-import { Access } from './access';
+import { Access, NO_TOKEN_GRANTS, type Grants } from './access';
 import { ApiKeys } from './api-keys';
 import { ChannelPatterns } from './channel-patterns';
 import { ConnectionLimits } from './connection-limits';
 import { JwtVerifier, type TokenClaims } from './jwt-verifier';
 import { RateLimiter } from './rate-limiter';
+
+/** Distinct channel grants kept for sharing between connections. */
+const MAX_CACHED_GRANTS = 10_000;
 
 /** Everything the transport needs to authenticate, authorise and limit clients. */
 export class SecurityPolicy {
@@ -19,6 +22,7 @@ export class SecurityPolicy {
   /** Per-connection inbound rate limits. */
   readonly rate: RateLimiter;
   private readonly origins: ReadonlySet<string> | null;
+  private readonly grantCache = new Map<string, Grants>();
   private readonly subscribe: ChannelPatterns;
   private readonly publish: ChannelPatterns;
 
@@ -26,7 +30,7 @@ export class SecurityPolicy {
     this.verifier = JwtVerifier.fromOptions(options);
     this.subscribe = new ChannelPatterns(options.clientSubscribe);
     this.publish = new ChannelPatterns(options.clientPublish);
-    this.anonymous = options.anonymous === 'allow' && this.verifier === null ? new Access(this.subscribe, this.publish, null) : null;
+    this.anonymous = options.anonymous === 'allow' && this.verifier === null ? new Access(this.subscribe, this.publish, NO_TOKEN_GRANTS, null, null) : null;
     this.apiKeys = new ApiKeys(options.apiKeys);
     this.limits = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp);
     this.rate = new RateLimiter(options.rateLimitMessages, options.rateLimitBytes);
@@ -38,8 +42,23 @@ export class SecurityPolicy {
     return this.origins === null || origin === '' || this.origins.has(origin);
   }
 
-  /** Access for a verified token. */
+  /** Access for a verified token; connections whose tokens grant the same channels share their patterns. */
   accessFor(claims: TokenClaims): Access {
-    return new Access(this.subscribe, this.publish, claims);
+    return new Access(this.subscribe, this.publish, this.grantsFor(claims), claims.subject, claims.expiresAt);
+  }
+
+  private grantsFor(claims: TokenClaims): Grants {
+    if (claims.subscribe === null && claims.publish === null) return NO_TOKEN_GRANTS;
+    const key = JSON.stringify([claims.subscribe, claims.publish]);
+    let grants = this.grantCache.get(key);
+    if (grants === undefined) {
+      grants = {
+        subscribe: claims.subscribe === null ? null : new ChannelPatterns(claims.subscribe),
+        publish: claims.publish === null ? null : new ChannelPatterns(claims.publish),
+      };
+      if (this.grantCache.size >= MAX_CACHED_GRANTS) this.grantCache.clear();
+      this.grantCache.set(key, grants);
+    }
+    return grants;
   }
 }

@@ -4,7 +4,6 @@ import { Command, ErrorCode } from '../protocol/opcodes';
 import { TokenError, type TokenClaims } from '../security/jwt-verifier';
 import { subscribeWithPosition } from './recovery';
 import { send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
-import { armTokenExpiry } from './token-expiry';
 import type { WebSocket } from './uws';
 
 /** Executes one decoded command of a connection and answers it. */
@@ -112,6 +111,6 @@ function refresh(ctx: WsContext, ws: WebSocket<SocketData>, id: number, token: s
     return;
   }
   data.access = ctx.security.accessFor(claims);
-  armTokenExpiry(ws);
+  ctx.expiry.arm(ws);
   send(ws, encodeReply(id, { expiresAt: claims.expiresAt === null ? null : Math.floor(claims.expiresAt / 1000) }));
 }

@@ -63,7 +63,7 @@ export function upgradeHandler(ctx: WsContext) {
       address,
       access,
       bucket: null,
-      expiryTimer: null,
+      expirySecond: 0,
     });
 
     // Authentication is synchronous, so every check so far happened inside this handler.

@@ -8,6 +8,7 @@ import type { Bucket } from '../security/rate-limiter';
 import type { SecurityPolicy } from '../security/security-policy';
 import type { ServerStats } from '../stats';
 import type { ChannelRegistry } from './channel-registry';
+import type { TokenExpiry } from './token-expiry';
 import type { RecoveryContext } from './recovery';
 import type { ConnectRequest } from './url-params';
 import type { WebSocket } from './uws';
@@ -30,8 +31,8 @@ export interface SocketData {
   access: Access;
   /** Inbound rate-limit state, created by the first command (most subscribers never send one). */
   bucket: Bucket | null;
-  /** Closes the connection when its token expires, or null. */
-  expiryTimer: NodeJS.Timeout | null;
+  /** Second (since 1970) whose expiry bucket holds this socket, or 0. */
+  expirySecond: number;
 }
 
 /** What the WebSocket handlers need from the server. */
@@ -45,6 +46,8 @@ export interface WsContext extends RecoveryContext {
   stats: ServerStats;
   /** Authentication, permissions and limits. */
   security: SecurityPolicy;
+  /** Closes connections whose token expired. */
+  expiry: TokenExpiry;
   /** True once shutdown started: no new connections or commands. */
   isShuttingDown(): boolean;
 }

@@ -2,34 +2,60 @@ import { CloseCode } from '../protocol/opcodes';
 import type { SocketData } from './socket-context';
 import type { WebSocket } from './uws';
 
-/** Longest delay setTimeout accepts; later expiries re-arm. */
-const MAX_DELAY = 2 ** 31 - 1;
-
 /** Reason sent with the token-expired close frame. */
 export const TOKEN_EXPIRED_REASON = 'token expired: reconnect with a fresh token';
 
-/** (Re)schedules the close of `ws` when its token expires; no-op for tokens without expiry. */
-export function armTokenExpiry(ws: WebSocket<SocketData>): void {
-  const data = ws.getUserData();
-  if (data.expiryTimer !== null) clearTimeout(data.expiryTimer);
-  data.expiryTimer = null;
-  const expiresAt = data.access.expiresAt;
-  if (expiresAt === null) return;
-  const fire = (): void => {
-    data.expiryTimer = null;
-    if (data.closed) return;
-    const left = (data.access.expiresAt ?? Infinity) - Date.now();
-    if (left > 0) {
-      data.expiryTimer = setTimeout(fire, Math.min(left, MAX_DELAY));
-      return;
-    }
-    ws.end(CloseCode.TokenExpired, TOKEN_EXPIRED_REASON);
-  };
-  data.expiryTimer = setTimeout(fire, Math.min(Math.max(0, expiresAt - Date.now()), MAX_DELAY));
-}
+/**
+ * Closes connections whose token expired (4001), one-second resolution. Sockets sit in buckets
+ * keyed by their expiry second, so a connection costs a set entry instead of a timer.
+ */
+export class TokenExpiry {
+  private readonly buckets = new Map<number, Set<WebSocket<SocketData>>>();
+  private readonly timer: NodeJS.Timeout;
 
-/** Cancels the expiry timer of a closing socket. */
-export function clearTokenExpiry(data: SocketData): void {
-  if (data.expiryTimer !== null) clearTimeout(data.expiryTimer);
-  data.expiryTimer = null;
+  constructor() {
+    this.timer = setInterval(() => this.tick(Date.now()), 1000);
+    this.timer.unref();
+  }
+
+  /** (Re)schedules the close of `ws` for its token's expiry; no-op for tokens without expiry. */
+  arm(ws: WebSocket<SocketData>): void {
+    const data = ws.getUserData();
+    this.cancel(ws);
+    const expiresAt = data.access.expiresAt;
+    if (expiresAt === null) return;
+    const second = Math.ceil(expiresAt / 1000);
+    let bucket = this.buckets.get(second);
+    if (bucket === undefined) this.buckets.set(second, (bucket = new Set()));
+    bucket.add(ws);
+    data.expirySecond = second;
+  }
+
+  /** Removes `ws` from its bucket (on close, or before re-arming). */
+  cancel(ws: WebSocket<SocketData>): void {
+    const data = ws.getUserData();
+    if (data.expirySecond === 0) return;
+    const bucket = this.buckets.get(data.expirySecond);
+    bucket?.delete(ws);
+    if (bucket?.size === 0) this.buckets.delete(data.expirySecond);
+    data.expirySecond = 0;
+  }
+
+  private tick(now: number): void {
+    const current = Math.floor(now / 1000);
+    for (const [second, bucket] of this.buckets) {
+      if (second > current) continue;
+      this.buckets.delete(second);
+      for (const ws of bucket) {
+        const data = ws.getUserData();
+        data.expirySecond = 0;
+        if (!data.closed) ws.end(CloseCode.TokenExpired, TOKEN_EXPIRED_REASON);
+      }
+    }
+  }
+
+  /** Stops the timer. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }

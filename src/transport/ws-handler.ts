@@ -5,7 +5,6 @@ import { handleCommand } from './command-handler';
 import { upgradeHandler } from './handshake';
 import { subscribeWithPosition } from './recovery';
 import { send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
-import { armTokenExpiry, clearTokenExpiry } from './token-expiry';
 import { uws, type WebSocket, type WebSocketBehavior } from './uws';
 
 export type { SocketData, WsContext } from './socket-context';
@@ -38,7 +37,7 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
     open: (ws: WebSocket<SocketData>): void => {
       const data = ws.getUserData();
       ctx.sockets.add(ws);
-      armTokenExpiry(ws);
+      ctx.expiry.arm(ws);
       ctx.stats.connectionsOpened++;
       const request = data.connect;
       data.connect = null;
@@ -103,7 +102,7 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
       const data = ws.getUserData();
       if (code === 1006) ctx.stats.abnormalCloses++;
       data.drainWaiter?.();
-      clearTokenExpiry(data);
+      ctx.expiry.cancel(ws);
       ctx.security.limits.release(data.address);
       data.closed = true;
       ctx.sockets.delete(ws);
