@@ -87,3 +87,19 @@ export class ServerProcess {
     clearTimeout(timer);
   }
 }
+
+/** Status of `GET /readyz` on `server`. */
+export async function readyzStatus(server: ServerProcess): Promise<number> {
+  return (await fetch(`${server.http}/readyz`)).status;
+}
+
+/** Starts a server on the Redis at `redisUrl` with `args` and waits until it is ready. */
+export async function startReady(redisUrl: string, args: string[]): Promise<ServerProcess> {
+  const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redisUrl, ...args]);
+  const deadline = Date.now() + 10_000;
+  while ((await readyzStatus(server)) !== 200) {
+    if (Date.now() > deadline) throw new Error(`server on ${redisUrl} not ready within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return server;
+}

@@ -128,3 +128,22 @@ export async function httpPublish(base: string, channel: string, body: Uint8Arra
   const res = await fetch(`${base}/v1/channels/${channel}/publish`, { method: 'POST', body: typeof body === 'string' ? body : Buffer.from(body) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
+
+/** Connects clients to a server and closes them all at the end of a suite. */
+export class ClientPool {
+  private readonly clients: TestClient[] = [];
+
+  constructor(private readonly url: (query: string) => string) {}
+
+  /** Connects a client with `query` (e.g. "?channels=a"); it is closed by closeAll. */
+  async connect(query = ''): Promise<TestClient> {
+    const client = await TestClient.connect(this.url(query));
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Closes every client connected through the pool. */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.clients.map((c) => c.close()));
+  }
+}

@@ -4,25 +4,21 @@ import { Command } from '../../src/protocol/opcodes';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
 import { ServerProcess } from '../helpers/server-process';
-import { TestClient, httpPublish } from '../helpers/test-client';
+import { ClientPool, TestClient, httpPublish } from '../helpers/test-client';
 import { waitFor } from '../helpers/wait';
 
 type Result = { offset: number; epoch: string; recovered?: boolean };
 
 describe('offsets, history and recovery (memory broker)', () => {
   let server: ServerProcess;
-  const clients: TestClient[] = [];
-  const connect = async (query: string): Promise<TestClient> => {
-    const c = await TestClient.connect(server.wsUrl(query));
-    clients.push(c);
-    return c;
-  };
+  const pool = new ClientPool((query) => server.wsUrl(query));
+  const connect = (query: string): Promise<TestClient> => pool.connect(query);
 
   before(async () => {
     server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--history-namespaces', 'short:=3/60,none:=0/0,seq:=1000/60']);
   });
   after(async () => {
-    await Promise.allSettled(clients.map((c) => c.close()));
+    await pool.closeAll();
     await server.stop();
   });
 

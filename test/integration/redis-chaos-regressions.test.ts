@@ -5,16 +5,14 @@ import { scrapeMetrics } from '../helpers/metrics-text';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
-import { ServerProcess } from '../helpers/server-process';
+import { ServerProcess, startReady } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
 import { sleep, waitFor } from '../helpers/wait';
 
 const HISTORY = ['--history-size', '1000', '--history-ttl', '600'];
 
-async function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
-  const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, ...HISTORY, ...extra]);
-  await waitFor('ready', async () => (await fetch(`${server.http}/readyz`)).status === 200);
-  return server;
+function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
+  return startReady(redis.url, [...HISTORY, ...extra]);
 }
 
 /** Regressions found by the chaos run (scripts/chaos.ts, docs/RELIABILITY.md). */

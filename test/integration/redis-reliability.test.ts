@@ -3,20 +3,16 @@ import { after, describe, test } from 'node:test';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
-import { ServerProcess } from '../helpers/server-process';
+import { ServerProcess, readyzStatus, startReady } from '../helpers/server-process';
 import { sleep, waitFor } from '../helpers/wait';
 
 const HISTORY = ['--history-size', '5000', '--history-ttl', '600'];
 
-async function readyz(server: ServerProcess): Promise<number> {
-  return (await fetch(`${server.http}/readyz`)).status;
-}
+const readyz = readyzStatus;
 
 /** Starts a server on `redis` and waits until it is ready (connected to Redis). */
-async function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
-  const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, ...HISTORY, ...extra]);
-  await waitFor('ready', async () => (await readyz(server)) === 200);
-  return server;
+function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
+  return startReady(redis.url, [...HISTORY, ...extra]);
 }
 
 /**

@@ -8,7 +8,7 @@ import { exportJWK, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { Command, ErrorCode } from '../../src/protocol/opcodes';
 import { ServerProcess } from '../helpers/server-process';
-import { TestClient, httpPublish } from '../helpers/test-client';
+import { ClientPool, TestClient, httpPublish } from '../helpers/test-client';
 import { TEST_SECRET, hs256Token, unsignedToken } from '../helpers/tokens';
 
 type Refusal = Error & { status?: number; body?: string };
@@ -16,18 +16,14 @@ const refusedWith = (status: number, pattern: RegExp) => (err: Refusal) => err.s
 
 describe('JWT authentication (HS256) and channel permissions', () => {
   let server: ServerProcess;
-  const clients: TestClient[] = [];
-  const connect = async (query: string): Promise<TestClient> => {
-    const c = await TestClient.connect(server.wsUrl(query));
-    clients.push(c);
-    return c;
-  };
+  const pool = new ClientPool((query) => server.wsUrl(query));
+  const connect = (query: string): Promise<TestClient> => pool.connect(query);
 
   before(async () => {
     server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwt-secret', TEST_SECRET, '--client-publish', 'chat:*']);
   });
   after(async () => {
-    await Promise.allSettled(clients.map((c) => c.close()));
+    await pool.closeAll();
     await server.stop();
   });
 
