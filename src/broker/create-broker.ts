@@ -9,7 +9,7 @@ import { RedisBroker } from './redis-broker';
 /** Picks the broker the options ask for: Redis when `redisUrl` is set, else the in-memory one. */
 export function createBroker(options: Readonly<Options>, logger: Logger, stats: ServerStats): Broker {
   const policies = new HistoryPolicies(options);
-  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl);
+  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs);
   return new RedisBroker({
     url: options.redisUrl,
     prefix: options.redisPrefix,

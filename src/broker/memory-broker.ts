@@ -11,9 +11,26 @@ export class MemoryBroker implements Broker {
   private handler: MessageHandler = () => {};
   private stateHandler: StateHandler = () => {};
   private open = false;
+  /** Publications waiting for the next batch: channel, envelope, channel, envelope, … */
+  private queue: Array<string | Buffer> = [];
+  private flushTimer: NodeJS.Timeout | null = null;
 
-  constructor(policies: HistoryPolicies, metaTtl: number) {
+  /**
+   * `batchMs` > 0 fans publications out in batches every `batchMs` ms: publications that arrive
+   * within one window share each subscriber's write (far fewer syscalls under load).
+   */
+  constructor(policies: HistoryPolicies, metaTtl: number, private readonly batchMs = 0) {
     this.store = new MemoryHistory(policies, metaTtl);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const queue = this.queue;
+    this.queue = [];
+    for (let i = 0; i < queue.length; i += 2) {
+      const channel = queue[i] as string;
+      if (this.channels.has(channel)) this.handler(channel, queue[i + 1] as Buffer);
+    }
   }
 
   async start(): Promise<void> {
@@ -25,7 +42,12 @@ export class MemoryBroker implements Broker {
     if (!this.open) throw new Error('memory broker is closed; publish before close()');
     const sequenced = this.store.append(channel, dataElement);
     const envelope = sequenced?.envelope ?? Buffer.concat([Buffer.from([0x92, ENVELOPE_VERSION]), dataElement]);
-    if (this.channels.has(channel)) this.handler(channel, envelope);
+    if (this.batchMs === 0) {
+      if (this.channels.has(channel)) this.handler(channel, envelope);
+    } else if (this.channels.has(channel)) {
+      this.queue.push(channel, envelope);
+      this.flushTimer ??= setTimeout(() => this.flush(), this.batchMs);
+    }
     return sequenced?.position ?? null;
   }
 
@@ -68,6 +90,9 @@ export class MemoryBroker implements Broker {
 
   async close(): Promise<void> {
     this.open = false;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.queue = [];
     this.channels.clear();
     this.store.close();
     this.stateHandler(false, 'memory broker closed');

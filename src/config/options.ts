@@ -50,6 +50,8 @@ export interface Options {
   slowConsumerPolicy: SlowConsumerPolicy;
   /** Milliseconds between health probes (PING) on each Redis connection. */
   redisProbeInterval: number;
+  /** Milliseconds the memory broker gathers publications before fanning them out together; 0: at once. */
+  memoryBatchMs: number;
   /** Milliseconds a Redis probe may take before the connection is dropped and reopened. */
   redisProbeTimeout: number;
   /** Worker processes sharing the port under the built-in supervisor; 0 = one per CPU core, 1 = no supervisor. */
@@ -185,6 +187,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'Per-namespace history: prefix=size/ttl, comma-separated, e.g. "chat:=100/300,live:=0/1" (longest matching prefix wins; size 0 disables).' },
   { key: 'slowConsumerPolicy', flag: 'slow-consumer-policy', env: 'BROADCASTER_SLOW_CONSUMER_POLICY', type: 'policy', default: 'close',
     help: 'A client whose backlog passes --max-backpressure is closed ("close", it reconnects and recovers) or skips publications until it catches up ("drop", it sees an offset gap).' },
+  { key: 'memoryBatchMs', flag: 'memory-batch-ms', env: 'BROADCASTER_MEMORY_BATCH_MS', type: 'integer', default: 1, min: 0, max: 100,
+    help: 'With the in-memory broker, milliseconds publications are gathered before being fanned out together (they share each subscriber\'s write); 0: fan out each at once.' },
   { key: 'redisProbeInterval', flag: 'redis-probe-interval', env: 'BROADCASTER_REDIS_PROBE_INTERVAL', type: 'integer', default: 1000, min: 100, max: 60000,
     help: 'Milliseconds between PING probes on each Redis connection (detects stalled connections).' },
   { key: 'redisProbeTimeout', flag: 'redis-probe-timeout', env: 'BROADCASTER_REDIS_PROBE_TIMEOUT', type: 'integer', default: 3000, min: 100, max: 60000,

@@ -126,6 +126,7 @@ after(async () => {
 
 const logger = createLogger('silent');
 brokerContract('memory', () => new MemoryBroker(policies, 3600));
+brokerContract('memory, batched every 5 ms', () => new MemoryBroker(policies, 3600, 5));
 brokerContract('redis', () =>
   new RedisBroker({ url: redis.url, prefix: 'contract:', logger, policies, metaTtl: 3600, probeInterval: 1000, probeTimeout: 3000, stats: createStats() }),
 );
