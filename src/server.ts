@@ -15,7 +15,8 @@ import { createStats, type ServerStats } from './stats';
 import { createFanout } from './transport/fanout';
 import { registerHttpRoutes } from './transport/http-routes';
 import { uws, type TemplatedApp, type WebSocket, type us_listen_socket } from './transport/uws';
-import { WS_PATH, createWsBehavior, type SocketData } from './transport/ws-handler';
+import type { SocketData } from './transport/socket-context';
+import { WS_PATH, createWsBehavior } from './transport/ws-handler';
 
 /** Reason sent with the going-away close frame on shutdown. */
 export const SHUTDOWN_REASON = 'server shutting down, reconnect';

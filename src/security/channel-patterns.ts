@@ -30,6 +30,3 @@ export class ChannelPatterns {
     return false;
   }
 }
-
-/** Patterns that match every channel. */
-export const EVERY_CHANNEL = new ChannelPatterns(['*']);

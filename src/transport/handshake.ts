@@ -1,7 +1,7 @@
 import type { Access } from '../security/access';
 import { TokenError } from '../security/jwt-verifier';
 import { sendError } from './http-reply';
-import type { SocketData, WsContext } from './socket-context';
+import { SHUTTING_DOWN_MESSAGE, type SocketData, type WsContext } from './socket-context';
 import { parseConnectRequest } from './url-params';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from './uws';
 
@@ -38,7 +38,7 @@ export function upgradeHandler(ctx: WsContext) {
     const extensions = req.getHeader('sec-websocket-extensions');
     const origin = req.getHeader('origin');
     const query = req.getQuery() ?? '';
-    if (ctx.isShuttingDown()) return refuse(res, '503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
+    if (ctx.isShuttingDown()) return refuse(res, '503 Service Unavailable', 'shutting_down', SHUTTING_DOWN_MESSAGE);
     if (!security.originAllowed(origin)) return refuse(res, '403 Forbidden', 'origin_not_allowed', `origin ${origin} is not in --allowed-origins`);
     const request = parseConnectRequest(query, options.maxSubscriptionsPerConnection);
     if (typeof request === 'string') return refuse(res, '400 Bad Request', 'invalid_channel', request);
@@ -100,7 +100,7 @@ export function upgradeHandler(ctx: WsContext) {
       };
       if (aborted) return fail('', '', '');
       // Shutdown may have begun meanwhile: such a socket would miss the going-away close.
-      if (ctx.isShuttingDown()) return fail('503 Service Unavailable', 'shutting_down', 'the server is shutting down; reconnect to another process');
+      if (ctx.isShuttingDown()) return fail('503 Service Unavailable', 'shutting_down', SHUTTING_DOWN_MESSAGE);
       // Not corked on purpose: in this uWS version, cork() around an asynchronous upgrade can
       // mistake the new WebSocket for the HTTP response it replaced (the socket memory is reused
       // in place) and close it right after open (uWebSockets issue 1928). uWS prints a warning

@@ -41,8 +41,6 @@ function methodNotAllowed(allow: string) {
 function authorized(ctx: HttpContext, res: HttpResponse, req: HttpRequest): boolean {
   const verdict = ctx.apiKeys.check(req.getHeader('authorization'));
   if (verdict === 'ok') return true;
-  // Unread request bodies are discarded by closing the connection after the answer.
-  res.onAborted(() => {});
   if (verdict === 'missing') {
     sendError(res, '401 Unauthorized', 'unauthorized', 'this API needs a key: send Authorization: Bearer <key>', { 'WWW-Authenticate': 'Bearer' });
   } else {

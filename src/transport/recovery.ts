@@ -1,4 +1,4 @@
-import type { Broker, HistoryEntry, HistoryPage } from '../broker/broker';
+import type { Broker, HistoryEntry } from '../broker/broker';
 import type { HistoryPolicies } from '../config/history-policy';
 import type { RecoveryPosition } from '../protocol/commands';
 import { buildPublicationFrame } from '../protocol/publication-frame';
@@ -64,15 +64,8 @@ export async function subscribeWithPosition<T extends Socket>(
     }
   }
   const collected = ctx.sequencer.collect(channel);
-  let page: HistoryPage | null;
   try {
-    page = await ctx.broker.history(channel, since.offset, ctx.policies.for(channel).size);
-  } catch (err) {
-    ctx.sequencer.stopCollecting(channel, collected);
-    ctx.registry.release([channel]);
-    throw err;
-  }
-  try {
+    const page = await ctx.broker.history(channel, since.offset, ctx.policies.for(channel).size);
     if (ws.getUserData().closed) return null;
     if (page === null) {
       ws.subscribe(channel);

@@ -52,6 +52,9 @@ export interface WsContext extends RecoveryContext {
   isShuttingDown(): boolean;
 }
 
+/** What a client is told when it arrives or sends a command during shutdown. */
+export const SHUTTING_DOWN_MESSAGE = 'the server is shutting down; reconnect to another process';
+
 /** Sends a frame unless the socket closed meanwhile. */
 export function send(ws: WebSocket<SocketData>, frame: Buffer): void {
   if (!ws.getUserData().closed) ws.send(frame, true, false);

@@ -4,10 +4,8 @@ import { ProtocolError } from '../protocol/protocol-error';
 import { handleCommand } from './command-handler';
 import { upgradeHandler } from './handshake';
 import { subscribeWithPosition } from './recovery';
-import { send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
+import { SHUTTING_DOWN_MESSAGE, send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
 import { uws, type WebSocket, type WebSocketBehavior } from './uws';
-
-export type { SocketData, WsContext } from './socket-context';
 
 /** Path of the WebSocket endpoint. */
 export const WS_PATH = '/ws';
@@ -87,7 +85,7 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
         return;
       }
       if (ctx.isShuttingDown()) {
-        sendErrorReply(ctx, ws, cmd.id, ErrorCode.ShuttingDown, 'the server is shutting down; reconnect to another process');
+        sendErrorReply(ctx, ws, cmd.id, ErrorCode.ShuttingDown, SHUTTING_DOWN_MESSAGE);
         return;
       }
       handleCommand(ctx, ws, cmd);

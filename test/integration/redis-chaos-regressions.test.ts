@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { freePort } from '../helpers/free-port';
 import { scrapeMetrics } from '../helpers/metrics-text';
+import { cleanupSteps } from '../helpers/cleanup';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
@@ -17,10 +18,7 @@ function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
 
 /** Regressions found by the chaos run (scripts/chaos.ts, docs/RELIABILITY.md). */
 describe('chaos regressions (Redis)', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn().catch(() => {});
-  });
+  const cleanup = cleanupSteps();
 
   test('a publish in flight when a stalled Redis connection is dropped is never executed twice', async () => {
     const redis = await TestRedis.start();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { cleanupSteps } from '../helpers/cleanup';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
@@ -32,10 +33,7 @@ async function assertComplete(clients: RecoveringClient[], server: ServerProcess
 }
 
 describe('no silent loss with Redis', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn().catch(() => {});
-  });
+  const cleanup = cleanupSteps();
 
   test('recovery across a server process restart (SIGTERM, reconnect to another process)', async () => {
     const redis = await TestRedis.start();
