@@ -5,12 +5,15 @@
  * Each server runs as `node --expose-gc -r loadtest/gc-on-signal.cjs <server> --port P`, with P
  * below the ephemeral range. Per (repeat, channels, server): SIGUSR2 (two full GCs), wait 1.5 s,
  * read VmRSS; open N idle `ws` clients (perMessageDeflate off) subscribed via
- * `/ws?channels=lt.0,...` to C channels; wait, SIGUSR2, wait 1.5 s, read VmRSS again. The
+ * `/ws?channels=lt.0,...` to C channels in K steps (`--steps`), and after each step wait,
+ * SIGUSR2, wait 1.5 s, read VmRSS. The marginal cost per connection is the Theil-Sen slope of
+ * the K samples (the first connections' one-time costs, such as JIT code and heap sizing, fall
+ * before the first sample); "from zero" is the growth over the whole run. The
  * preload also prints process.memoryUsage() after each GC, so the per-connection growth is split
  * into JS heap, external/array buffers and the rest (native: uWS, kernel socket buffers are not
  * in RSS).
  *
- *   node dist/loadtest/idle-memory.js --connections 10000 --channels 1,100 --repeat 3
+ *   node dist/loadtest/idle-memory.js --connections 18000 --steps 6 --channels 1,100 --repeat 3
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +24,7 @@ import { freePort, startServer, stopProcess, type ServerProcess } from './compar
 import { BENCH_JWT_SECRET, ROOT } from './compare/systems.js';
 import { benchToken } from './compare/run-compare.js';
 import { spread, type Spread } from './compare/report.js';
+import { theilSenSlope as slope } from './theil-sen.js';
 
 const USAGE = `usage: idle-memory [options]
   --connections N   idle subscribers per measurement (default 10000, < 20000: one client process)
@@ -30,6 +34,9 @@ const USAGE = `usage: idle-memory [options]
   --servers LIST    bc,limit,bc-jwt (default bc,limit; bc-jwt: broadcaster with --jwt-secret, clients pass ?token=)
   --repeat N        repeats, interleaved (default 3)
   --concurrency N   handshakes in flight (default 200)
+  --steps K         open the connections in K equal steps, GC and sample after each (default 3); the
+                    marginal cost is the Theil-Sen slope of those K samples, so fixed costs of
+                    the first connections (JIT, heap sizing, malloc arenas) do not count per connection
   --out FILE        JSON (default loadtest/results/idle-memory-<time>.json)`;
 
 const PRELOAD = path.join(ROOT, 'loadtest', 'gc-on-signal.cjs');
@@ -58,6 +65,10 @@ interface Sample {
   externalPerConnection: number;
   /** RSS growth outside the V8 heap and external memory: native (uWS sockets, malloc) */
   nativePerConnection: number;
+  /** Marginal cost: Theil-Sen slope of the step samples (B per connection), 0 with one step. */
+  marginal: { rss: number; heapUsed: number; heapTotal: number; native: number };
+  /** (opened, RSS, memoryUsage) after each step. */
+  steps: { opened: number; rss: number; mem: MemoryLine }[];
   before: MemoryLine;
   after: MemoryLine;
 }
@@ -120,7 +131,7 @@ async function openClients(url: (i: number) => string, n: number, concurrency: n
   return { clients, failed };
 }
 
-async function measure(server: string, channels: string, run: number, n: number, concurrency: number): Promise<Sample> {
+async function measure(server: string, channels: string, run: number, n: number, concurrency: number, stepCount: number): Promise<Sample> {
   const port = await freePort();
   const lines: MemoryLine[] = [];
   const p = await startServer({ cmd: process.execPath, args: serverArgs(server, port) });
@@ -144,11 +155,23 @@ async function measure(server: string, channels: string, run: number, n: number,
       const names = Array.from({ length: spreadOver > 0 ? 0 : Number(channels) }, (_, i) => `lt.${i}`).join(',');
       const token = server === 'bc-jwt' ? `&token=${await benchToken(BENCH_JWT_SECRET)}` : '';
       const url = (i: number): string => `ws://127.0.0.1:${port}/ws?channels=${spreadOver > 0 ? `lt.${i % spreadOver}` : names}${token}`;
-      const { clients, failed } = await openClients(url, n, concurrency);
-      await sleep(1000);
-      const a = await gcAndSample(p, lines);
+      const clients: WebSocket[] = [];
+      const steps: Sample['steps'] = [];
+      let failed = 0;
+      let a = b;
+      for (let k = 1; k <= stepCount; k++) {
+        const target = Math.round((n * k) / stepCount);
+        const offset = clients.length + failed;
+        const opened = await openClients((i) => url(offset + i), target - offset, concurrency);
+        clients.push(...opened.clients);
+        failed += opened.failed;
+        await sleep(1000);
+        a = await gcAndSample(p, lines);
+        steps.push({ opened: clients.length, rss: a.rss, mem: a.mem });
+      }
       for (const c of clients) c.terminate();
       const opened = clients.length;
+      const fit = (y: (s: Sample['steps'][number]) => number): number => slope(steps.map((s) => ({ x: s.opened, y: y(s) })));
       const per = (x: number, y: number): number => (opened > 0 ? Math.round((x - y) / opened) : 0);
       if (failed > 0) process.stdout.write(`  ${server} ${channels} ch run ${run + 1}: ${failed} client(s) failed to open\n`);
       return {
@@ -158,7 +181,11 @@ async function measure(server: string, channels: string, run: number, n: number,
         heapTotalPerConnection: per(a.mem.heapTotal, b.mem.heapTotal),
         externalPerConnection: per(a.mem.external, b.mem.external),
         nativePerConnection: per(a.rss - a.mem.heapTotal - a.mem.external, b.rss - b.mem.heapTotal - b.mem.external),
-        before: b.mem, after: a.mem,
+        marginal: {
+          rss: fit((s) => s.rss), heapUsed: fit((s) => s.mem.heapUsed), heapTotal: fit((s) => s.mem.heapTotal),
+          native: fit((s) => s.rss - s.mem.heapTotal - s.mem.external),
+        },
+        steps, before: b.mem, after: a.mem,
       };
     } finally {
       clearInterval(watch);
@@ -169,34 +196,41 @@ async function measure(server: string, channels: string, run: number, n: number,
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2), ['connections', 'channels', 'servers', 'repeat', 'concurrency', 'out'], [], USAGE);
+  const f = parseFlags(process.argv.slice(2), ['connections', 'channels', 'servers', 'repeat', 'concurrency', 'steps', 'out'], [], USAGE);
   const n = num(f, 'connections', 10_000, 1, 19_000);
   const channelCounts = str(f, 'channels', '1,100,spread100').split(',');
   for (const c of channelCounts) if (!/^(spread)?[1-9]\d*$/.test(c)) throw new Error(`--channels: ${c} is not N or spreadN`);
   const servers = str(f, 'servers', 'bc,limit').split(',');
   const repeat = num(f, 'repeat', 3, 1, 20);
   const concurrency = num(f, 'concurrency', 200, 1, 5000);
+  const stepCount = num(f, 'steps', 3, 1, 20);
   const samples: Sample[] = [];
   const startedAt = new Date().toISOString();
   for (let r = 0; r < repeat; r++) {
     for (const c of channelCounts) {
       for (const s of servers) {
-        const x = await measure(s, c, r, n, concurrency);
+        const x = await measure(s, c, r, n, concurrency, stepCount);
         samples.push(x);
         process.stdout.write(
           `${s.padEnd(5)} ${c.padStart(9)} ch run ${r + 1}: ${x.opened} open, RSS ${(x.rssBefore / 1048576).toFixed(1)} -> ${(x.rssAfter / 1048576).toFixed(1)} MiB, ` +
-            `${x.perConnection} B/conn (heapUsed ${x.heapUsedPerConnection} B, heapTotal ${x.heapTotalPerConnection} B, external ${x.externalPerConnection} B, native ${x.nativePerConnection} B)\n`,
+            `${x.perConnection} B/conn (heapUsed ${x.heapUsedPerConnection} B, heapTotal ${x.heapTotalPerConnection} B, external ${x.externalPerConnection} B, native ${x.nativePerConnection} B)` +
+            (stepCount > 1 ? `; marginal ${x.marginal.rss} B/conn (heapUsed ${x.marginal.heapUsed}, heapTotal ${x.marginal.heapTotal}, native ${x.marginal.native})` : '') + '\n',
         );
       }
     }
   }
   const fmt = (s: Spread): string => (s.min === s.max ? String(s.median) : `${s.median} (${s.min}-${s.max})`);
-  process.stdout.write(`\n| server | channels (N each, or spreadN: 1 each of N) | connections | RSS B/conn after GC | JS heapUsed B/conn | JS heapTotal B/conn | external B/conn | native (RSS - heapTotal - external) B/conn |\n|---|---:|---:|---:|---:|---:|---:|---:|\n`);
+  process.stdout.write(
+    `\n| server | channels (N each, or spreadN: 1 each of N) | connections | marginal RSS B/conn (Theil-Sen slope over ${stepCount} steps) | marginal JS heapUsed | marginal native | ` +
+      `RSS B/conn from zero | JS heapUsed B/conn | JS heapTotal B/conn | external B/conn | native (RSS - heapTotal - external) B/conn |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`,
+  );
   for (const c of channelCounts) {
     for (const s of servers) {
       const g = samples.filter((x) => x.server === s && x.channels === c);
       process.stdout.write(
-        `| ${s === 'bc' ? 'broadcaster (--workers 1, memory broker)' : s === 'bc-jwt' ? 'broadcaster + --jwt-secret, ?token=' : 'limit uWS peer'} | ${c} | ${n} | ${fmt(spread(g.map((x) => x.perConnection)))} | ` +
+        `| ${s === 'bc' ? 'broadcaster (--workers 1, memory broker)' : s === 'bc-jwt' ? 'broadcaster + --jwt-secret, ?token=' : 'limit uWS peer'} | ${c} | ${n} | ${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.rss))) : '–'} | ` +
+          `${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.heapUsed))) : '–'} | ${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.native))) : '–'} | ` +
+          `${fmt(spread(g.map((x) => x.perConnection)))} | ` +
           `${fmt(spread(g.map((x) => x.heapUsedPerConnection)))} | ${fmt(spread(g.map((x) => x.heapTotalPerConnection)))} | ` +
           `${fmt(spread(g.map((x) => x.externalPerConnection)))} | ${fmt(spread(g.map((x) => x.nativePerConnection)))} |\n`,
       );
