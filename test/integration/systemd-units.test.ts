@@ -55,7 +55,7 @@ describe('systemd units and scripts', () => {
     assert.equal(setting(unit, 'Restart'), 'always');
     assert.ok(Number(setting(unit, 'RestartSec')) >= 1);
     assert.ok(Number(setting(unit, 'LimitNOFILE')) >= 65536);
-    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['DynamicUser', 'yes'], ['ProtectSystem', 'strict'], ['Environment', 'BROADCASTER_INSTANCE=%i']]) {
+    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['DynamicUser', 'yes'], ['ProtectSystem', 'strict'], ['Environment', 'BROADCASTER_INSTANCE=%i'], ['Environment', 'NODE_OPTIONS=--max-semi-space-size=2']]) {
       assert.ok(unit.includes(`${key}=${value}`), `${key}=${value}`);
     }
     const envNames = new Set(OPTION_SPECS.map((s) => s.env));
