@@ -220,11 +220,12 @@ export function checkTargets(rows: readonly SummaryRow[]): TargetCheck[] {
   const rss = rows.filter((r) => (r.system === 'bc-redis-1' || r.system === 'bc-memory') && r.runs > 0);
   if (rss.length > 0) {
     const worst = Math.max(...rss.map((r) => r.rssPerConnection.median));
-    // sampled 0.5 s after connecting, handshake garbage included: loadtest/idle-memory.ts measures after GC
+    // sampled 0.5 s after connecting, handshake garbage included: it cannot decide the target,
+    // loadtest/idle-memory.ts measures it after GC (marginal cost per connection)
     out.push({
-      target: '<= 1.5 KB RSS per idle subscribed connection (in-run sample, before GC; decide with idle-memory.js)',
-      measured: `${worst} B (worst broadcaster row)`,
-      status: worst <= 1536 ? 'met' : 'missed',
+      target: '<= 1.5 KB RSS per idle subscribed connection (decided by idle-memory.js, after GC)',
+      measured: `in-run sample before GC: ${worst} B (worst broadcaster row)`,
+      status: 'not measured',
     });
   } else out.push({ target: '<= 1.5 KB RSS per idle subscribed connection', measured: '–', status: 'not measured' });
   for (const c of costRatios(rows)) {
