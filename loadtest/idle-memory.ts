@@ -31,7 +31,8 @@ const USAGE = `usage: idle-memory [options]
   --channels LIST   comma list of layouts (default 1,100,spread100):
                       N         every connection subscribes to the same N channels lt.0..lt.N-1
                       spreadN   connection i subscribes to one channel, lt.(i % N)
-  --servers LIST    bc,limit,bc-jwt (default bc,limit; bc-jwt: broadcaster with --jwt-secret, clients pass ?token=)
+  --servers LIST    bc,limit,bc-jwt (default bc,limit; bc-jwt: broadcaster with --jwt-secret, clients pass ?token=);
+                    a +young2 suffix (bc+young2) runs that server under node --max-semi-space-size=2
   --repeat N        repeats, interleaved (default 3)
   --concurrency N   handshakes in flight (default 200)
   --steps K         open the connections in K equal steps, GC and sample after each (default 3); the
@@ -77,15 +78,26 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Server ids: bc, limit, bc-jwt, each optionally with +young2 (V8 young generation capped at 2 MB per semi-space). */
+const SERVER_ID = /^(bc|limit|bc-jwt)(\+young2)?$/;
+
 function serverArgs(server: string, port: number): string[] {
-  const pre = ['--expose-gc', '-r', PRELOAD];
-  if (server === 'bc' || server === 'bc-jwt') {
+  const pre = ['--expose-gc', ...(server.endsWith('+young2') ? ['--max-semi-space-size=2'] : []), '-r', PRELOAD];
+  const base = server.replace('+young2', '');
+  if (base === 'bc' || base === 'bc-jwt') {
     return [
       ...pre, path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), '--workers', '1', '--port', String(port), '--host', '127.0.0.1', '--admin-port', '0',
-      '--log-level', 'info', ...(server === 'bc-jwt' ? ['--jwt-secret', BENCH_JWT_SECRET] : []),
+      '--log-level', 'info', ...(base === 'bc-jwt' ? ['--jwt-secret', BENCH_JWT_SECRET] : []),
     ];
   }
   return [...pre, path.join(ROOT, 'dist', 'loadtest', 'peers', 'limit.js'), '--port', String(port)];
+}
+
+/** Table label of a server id. */
+function serverLabel(server: string): string {
+  const base = server.replace('+young2', '');
+  const name = base === 'bc' ? 'broadcaster (--workers 1, memory broker)' : base === 'bc-jwt' ? 'broadcaster + --jwt-secret, ?token=' : 'limit uWS peer';
+  return server.endsWith('+young2') ? `${name}, node --max-semi-space-size=2` : name;
 }
 
 /** Sends SIGUSR2 and resolves with the next memory line the preload prints (after 1.5 s). */
@@ -153,7 +165,7 @@ async function measure(server: string, channels: string, run: number, n: number,
       const b = await gcAndSample(p, lines);
       const spreadOver = channels.startsWith('spread') ? Number(channels.slice(6)) : 0;
       const names = Array.from({ length: spreadOver > 0 ? 0 : Number(channels) }, (_, i) => `lt.${i}`).join(',');
-      const token = server === 'bc-jwt' ? `&token=${await benchToken(BENCH_JWT_SECRET)}` : '';
+      const token = server.startsWith('bc-jwt') ? `&token=${await benchToken(BENCH_JWT_SECRET)}` : '';
       const url = (i: number): string => `ws://127.0.0.1:${port}/ws?channels=${spreadOver > 0 ? `lt.${i % spreadOver}` : names}${token}`;
       const clients: WebSocket[] = [];
       const steps: Sample['steps'] = [];
@@ -201,6 +213,7 @@ async function main(): Promise<void> {
   const channelCounts = str(f, 'channels', '1,100,spread100').split(',');
   for (const c of channelCounts) if (!/^(spread)?[1-9]\d*$/.test(c)) throw new Error(`--channels: ${c} is not N or spreadN`);
   const servers = str(f, 'servers', 'bc,limit').split(',');
+  for (const s of servers) if (!SERVER_ID.test(s)) throw new Error(`--servers: ${s} is not bc, limit or bc-jwt (optionally with +young2)`);
   const repeat = num(f, 'repeat', 3, 1, 20);
   const concurrency = num(f, 'concurrency', 200, 1, 5000);
   const stepCount = num(f, 'steps', 3, 1, 20);
@@ -228,7 +241,7 @@ async function main(): Promise<void> {
     for (const s of servers) {
       const g = samples.filter((x) => x.server === s && x.channels === c);
       process.stdout.write(
-        `| ${s === 'bc' ? 'broadcaster (--workers 1, memory broker)' : s === 'bc-jwt' ? 'broadcaster + --jwt-secret, ?token=' : 'limit uWS peer'} | ${c} | ${n} | ${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.rss))) : '–'} | ` +
+        `| ${serverLabel(s)} | ${c} | ${n} | ${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.rss))) : '–'} | ` +
           `${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.heapUsed))) : '–'} | ${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.native))) : '–'} | ` +
           `${fmt(spread(g.map((x) => x.perConnection)))} | ` +
           `${fmt(spread(g.map((x) => x.heapUsedPerConnection)))} | ${fmt(spread(g.map((x) => x.heapTotalPerConnection)))} | ` +

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log/logger';
 import { WORKER_INDEX_ENV } from './process-plan';
 import { isWorkerMessage } from './worker-message';
+import { workerExecArgv } from './worker-exec-argv';
 
 /** First restart delay after a crash; it doubles with each crash in a row. */
 export const RESTART_BASE_DELAY_MS = 100;
@@ -84,8 +85,10 @@ export class Supervisor {
 
   private spawn(slot: Slot): void {
     const { script, args, env, logger } = this.settings;
+    const workerEnv = env ?? process.env;
     const proc = fork(script, [...args], {
-      env: { ...(env ?? process.env), [WORKER_INDEX_ENV]: String(slot.index) },
+      env: { ...workerEnv, [WORKER_INDEX_ENV]: String(slot.index) },
+      execArgv: workerExecArgv(process.execArgv, workerEnv.NODE_OPTIONS),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     slot.proc = proc;
