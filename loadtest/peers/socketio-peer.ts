@@ -10,29 +10,15 @@
  *
  *   node dist/loadtest/peers/socketio-peer.js --port 9005 --redis-url redis://127.0.0.1:6380
  */
-import * as http from 'node:http';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { createPublishServer } from './http-publish-server.js';
 import { channelsFromQuery, logListening, parsePeerOptions } from './peer-options.js';
 
 const opts = parsePeerOptions(process.argv.slice(2), 'socketio-peer');
-const PUBLISH_PATH = /^\/v1\/channels\/([^/]+)\/publish$/;
 
-const server = http.createServer((req, res) => {
-  const m = PUBLISH_PATH.exec(req.url ?? '');
-  if (m === null || req.method !== 'POST') {
-    res.writeHead(404).end();
-    return;
-  }
-  const parts: Buffer[] = [];
-  req.on('data', (c: Buffer) => parts.push(c));
-  req.on('end', () => {
-    const channel = decodeURIComponent(m[1]!);
-    io.to(channel).emit('pub', channel, Buffer.concat(parts));
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
-});
+const server = createPublishServer((channel, data) => io.to(channel).emit('pub', channel, data));
 
 const io = new Server(server, {
   transports: ['websocket'],

@@ -8,15 +8,14 @@
  *
  *   node dist/loadtest/peers/ws-peer.js --port 9004 --redis-url redis://127.0.0.1:6380
  */
-import * as http from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeEnvelope, encodePublication } from '../protocol/frames.js';
+import { createPublishServer } from './http-publish-server.js';
 import { channelsFromQuery, logListening, parsePeerOptions } from './peer-options.js';
 
 const opts = parsePeerOptions(process.argv.slice(2), 'ws-peer');
 const rooms = new Map<string, Set<WebSocket>>();
-const PUBLISH_PATH = /^\/v1\/channels\/([^/]+)\/publish$/;
 
 function publish(channel: string, data: Uint8Array): void {
   const set = rooms.get(channel);
@@ -25,19 +24,7 @@ function publish(channel: string, data: Uint8Array): void {
   for (const ws of set) ws.send(frame, { binary: true, compress: false });
 }
 
-const server = http.createServer((req, res) => {
-  const m = PUBLISH_PATH.exec(req.url ?? '');
-  if (m === null || req.method !== 'POST') {
-    res.writeHead(404).end();
-    return;
-  }
-  const parts: Buffer[] = [];
-  req.on('data', (c: Buffer) => parts.push(c));
-  req.on('end', () => {
-    publish(decodeURIComponent(m[1]!), Buffer.concat(parts));
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
-});
+const server = createPublishServer(publish);
 
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, skipUTF8Validation: true });
 server.on('upgrade', (req, socket, head) => {
