@@ -85,6 +85,19 @@ async function pauseHalf(ctx: FaultContext, ms: number): Promise<void> {
   ctx.notes.push(`${slow.length} heavy-channel clients stopped reading for ${ms} ms; ${closed} of them were closed meanwhile; fast ones closed: ${fast.filter((c) => c.closes.length > 0).length}`);
 }
 
+/** Half of the heavy-channel clients stop reading for 6 s under the given slow-consumer policy. */
+function slowConsumer(policy: 'close' | 'drop'): Scenario {
+  return {
+    name: `slow-consumer-${policy}`,
+    fault: `half of the heavy-channel clients stop reading 6 s (policy ${policy})`,
+    heavy: HEAVY,
+    serverArgs: ['--max-backpressure', '65536', '--max-message-size', '32768', '--slow-consumer-policy', policy],
+    async inject(ctx) {
+      await pauseHalf(ctx, 6000);
+    },
+  };
+}
+
 /** Every scenario, in run order. */
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -153,24 +166,8 @@ export const SCENARIOS: readonly Scenario[] = [
       ctx.notes.push('FLUSHALL sent');
     },
   },
-  {
-    name: 'slow-consumer-close',
-    fault: 'half of the heavy-channel clients stop reading 6 s (policy close)',
-    heavy: HEAVY,
-    serverArgs: ['--max-backpressure', '65536', '--max-message-size', '32768', '--slow-consumer-policy', 'close'],
-    async inject(ctx) {
-      await pauseHalf(ctx, 6000);
-    },
-  },
-  {
-    name: 'slow-consumer-drop',
-    fault: 'half of the heavy-channel clients stop reading 6 s (policy drop)',
-    heavy: HEAVY,
-    serverArgs: ['--max-backpressure', '65536', '--max-message-size', '32768', '--slow-consumer-policy', 'drop'],
-    async inject(ctx) {
-      await pauseHalf(ctx, 6000);
-    },
-  },
+  slowConsumer('close'),
+  slowConsumer('drop'),
   {
     name: 'redis-stall',
     fault: 'Redis stalled (SIGSTOP 3 s, then SIGCONT)',
