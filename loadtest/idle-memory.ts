@@ -37,7 +37,7 @@ const USAGE = `usage: idle-memory [options]
   --concurrency N   handshakes in flight (default 200)
   --steps K         open the connections in K equal steps, GC and sample after each (default 3); the
                     marginal cost is the Theil-Sen slope of those K samples, so fixed costs of
-                    the first connections (JIT, heap sizing, malloc arenas) do not count per connection
+                    the first connections (JIT code, V8 young-generation pages) do not count per connection
   --out FILE        JSON (default loadtest/results/idle-memory-<time>.json)`;
 
 const PRELOAD = path.join(ROOT, 'loadtest', 'gc-on-signal.cjs');
@@ -81,9 +81,16 @@ function sleep(ms: number): Promise<void> {
 /** Server ids: bc, limit, bc-jwt, each optionally with +young2 (V8 young generation capped at 2 MB per semi-space). */
 const SERVER_ID = /^(bc|limit|bc-jwt)(\+young2)?$/;
 
+/** A server id split into the server and whether its young generation is capped. */
+function parseServer(server: string): { base: string; young2: boolean } {
+  const m = SERVER_ID.exec(server);
+  if (m === null) throw new Error(`--servers: ${server} is not bc, limit or bc-jwt (optionally with +young2)`);
+  return { base: m[1]!, young2: m[2] !== undefined };
+}
+
 function serverArgs(server: string, port: number): string[] {
-  const pre = ['--expose-gc', ...(server.endsWith('+young2') ? ['--max-semi-space-size=2'] : []), '-r', PRELOAD];
-  const base = server.replace('+young2', '');
+  const { base, young2 } = parseServer(server);
+  const pre = ['--expose-gc', ...(young2 ? ['--max-semi-space-size=2'] : []), '-r', PRELOAD];
   if (base === 'bc' || base === 'bc-jwt') {
     return [
       ...pre, path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), '--workers', '1', '--port', String(port), '--host', '127.0.0.1', '--admin-port', '0',
@@ -95,9 +102,9 @@ function serverArgs(server: string, port: number): string[] {
 
 /** Table label of a server id. */
 function serverLabel(server: string): string {
-  const base = server.replace('+young2', '');
+  const { base, young2 } = parseServer(server);
   const name = base === 'bc' ? 'broadcaster (--workers 1, memory broker)' : base === 'bc-jwt' ? 'broadcaster + --jwt-secret, ?token=' : 'limit uWS peer';
-  return server.endsWith('+young2') ? `${name}, node --max-semi-space-size=2` : name;
+  return young2 ? `${name}, node --max-semi-space-size=2` : name;
 }
 
 /** Sends SIGUSR2 and resolves with the next memory line the preload prints (after 1.5 s). */
@@ -165,7 +172,7 @@ async function measure(server: string, channels: string, run: number, n: number,
       const b = await gcAndSample(p, lines);
       const spreadOver = channels.startsWith('spread') ? Number(channels.slice(6)) : 0;
       const names = Array.from({ length: spreadOver > 0 ? 0 : Number(channels) }, (_, i) => `lt.${i}`).join(',');
-      const token = server.startsWith('bc-jwt') ? `&token=${await benchToken(BENCH_JWT_SECRET)}` : '';
+      const token = parseServer(server).base === 'bc-jwt' ? `&token=${await benchToken(BENCH_JWT_SECRET)}` : '';
       const url = (i: number): string => `ws://127.0.0.1:${port}/ws?channels=${spreadOver > 0 ? `lt.${i % spreadOver}` : names}${token}`;
       const clients: WebSocket[] = [];
       const steps: Sample['steps'] = [];
@@ -213,7 +220,7 @@ async function main(): Promise<void> {
   const channelCounts = str(f, 'channels', '1,100,spread100').split(',');
   for (const c of channelCounts) if (!/^(spread)?[1-9]\d*$/.test(c)) throw new Error(`--channels: ${c} is not N or spreadN`);
   const servers = str(f, 'servers', 'bc,limit').split(',');
-  for (const s of servers) if (!SERVER_ID.test(s)) throw new Error(`--servers: ${s} is not bc, limit or bc-jwt (optionally with +young2)`);
+  for (const s of servers) parseServer(s);
   const repeat = num(f, 'repeat', 3, 1, 20);
   const concurrency = num(f, 'concurrency', 200, 1, 5000);
   const stepCount = num(f, 'steps', 3, 1, 20);
@@ -240,12 +247,12 @@ async function main(): Promise<void> {
   for (const c of channelCounts) {
     for (const s of servers) {
       const g = samples.filter((x) => x.server === s && x.channels === c);
+      const cell = (pick: (x: Sample) => number): string => fmt(spread(g.map(pick)));
+      const marginal = (pick: (x: Sample) => number): string => (stepCount > 1 ? cell(pick) : '–');
       process.stdout.write(
-        `| ${serverLabel(s)} | ${c} | ${n} | ${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.rss))) : '–'} | ` +
-          `${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.heapUsed))) : '–'} | ${stepCount > 1 ? fmt(spread(g.map((x) => x.marginal.native))) : '–'} | ` +
-          `${fmt(spread(g.map((x) => x.perConnection)))} | ` +
-          `${fmt(spread(g.map((x) => x.heapUsedPerConnection)))} | ${fmt(spread(g.map((x) => x.heapTotalPerConnection)))} | ` +
-          `${fmt(spread(g.map((x) => x.externalPerConnection)))} | ${fmt(spread(g.map((x) => x.nativePerConnection)))} |\n`,
+        `| ${serverLabel(s)} | ${c} | ${n} | ${marginal((x) => x.marginal.rss)} | ${marginal((x) => x.marginal.heapUsed)} | ${marginal((x) => x.marginal.native)} | ` +
+          `${cell((x) => x.perConnection)} | ${cell((x) => x.heapUsedPerConnection)} | ${cell((x) => x.heapTotalPerConnection)} | ` +
+          `${cell((x) => x.externalPerConnection)} | ${cell((x) => x.nativePerConnection)} |\n`,
       );
     }
   }
