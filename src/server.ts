@@ -14,7 +14,7 @@ import { TokenExpiry } from './transport/token-expiry';
 import { createStats, type ServerStats } from './stats';
 import { createFanout } from './transport/fanout';
 import { registerHttpRoutes } from './transport/http-routes';
-import { uws, type TemplatedApp, type WebSocket, type us_listen_socket } from './transport/uws';
+import { uws, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws/uws';
 import type { SocketData } from './transport/socket-context';
 import { WS_PATH, createWsBehavior } from './transport/ws-handler';
 

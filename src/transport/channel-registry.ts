@@ -1,5 +1,5 @@
 import type { Broker } from '../broker/broker';
-import type { TemplatedApp } from './uws';
+import type { TemplatedApp } from '../uws/uws';
 
 /**
  * Keeps the broker subscribed to exactly the channels that have local subscribers. The count

@@ -4,7 +4,7 @@ import { Command, ErrorCode } from '../protocol/opcodes';
 import { TokenError, type TokenClaims } from '../security/jwt-verifier';
 import { subscribeWithPosition } from './recovery';
 import { send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
-import type { WebSocket } from './uws';
+import type { WebSocket } from '../uws/uws';
 
 /** Executes one decoded command of a connection and answers it. */
 export function handleCommand(ctx: WsContext, ws: WebSocket<SocketData>, cmd: ClientCommand): void {

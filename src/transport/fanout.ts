@@ -2,7 +2,7 @@ import { encodeResync } from '../protocol/commands';
 import { buildPublicationFrame } from '../protocol/publication-frame';
 import type { ServerStats } from '../stats';
 import type { SequencerOutput } from './channel-sequencer';
-import type { TemplatedApp } from './uws';
+import type { TemplatedApp } from '../uws/uws';
 
 /**
  * The local fan-out: each ordered publication becomes its wire frame once, and uWS sends that

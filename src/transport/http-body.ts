@@ -1,4 +1,4 @@
-import type { HttpResponse } from './uws';
+import type { HttpResponse } from '../uws/uws';
 
 /** Why a request body could not be read. */
 export type BodyProblem = 'too_large' | 'aborted';

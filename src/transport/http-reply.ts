@@ -1,4 +1,4 @@
-import type { HttpResponse } from './uws';
+import type { HttpResponse } from '../uws/uws';
 
 /** Writes a JSON response with `status` (e.g. "200 OK") in one corked write. */
 export function sendJson(res: HttpResponse, status: string, body: unknown, headers: Record<string, string> = {}): void {

@@ -9,7 +9,7 @@ import { toJsonPublication } from './history-json';
 import type { ServerStats } from '../stats';
 import { readBody } from './http-body';
 import { sendError, sendJson } from './http-reply';
-import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws/uws';
 
 /** Path of the HTTP publish endpoint; `:channel` is the channel name. */
 export const PUBLISH_ROUTE = '/v1/channels/:channel/publish';

@@ -5,7 +5,7 @@ import { buildPublicationFrame } from '../protocol/publication-frame';
 import type { ServerStats } from '../stats';
 import type { ChannelRegistry } from './channel-registry';
 import type { ChannelSequencer, Sequenced } from './channel-sequencer';
-import type { WebSocket } from './uws';
+import type { WebSocket } from '../uws/uws';
 
 /** The result sent to a client for a subscription on a channel that keeps history. */
 export interface SubscribeResult {

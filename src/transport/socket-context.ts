@@ -11,7 +11,7 @@ import type { ChannelRegistry } from './channel-registry';
 import type { TokenExpiry } from './token-expiry';
 import type { RecoveryContext } from './recovery';
 import type { ConnectRequest } from './url-params';
-import type { WebSocket } from './uws';
+import type { WebSocket } from '../uws/uws';
 
 /** Per-connection state, kept small: it exists once per socket. */
 export interface SocketData {

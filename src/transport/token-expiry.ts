@@ -1,6 +1,6 @@
 import { CloseCode } from '../protocol/opcodes';
 import type { SocketData } from './socket-context';
-import type { WebSocket } from './uws';
+import type { WebSocket } from '../uws/uws';
 
 /** Reason sent with the token-expired close frame. */
 export const TOKEN_EXPIRED_REASON = 'token expired: reconnect with a fresh token';

@@ -5,7 +5,7 @@ import { handleCommand } from './command-handler';
 import { upgradeHandler } from './handshake';
 import { subscribeWithPosition } from './recovery';
 import { SHUTTING_DOWN_MESSAGE, send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
-import { uws, type WebSocket, type WebSocketBehavior } from './uws';
+import { uws, type WebSocket, type WebSocketBehavior } from '../uws/uws';
 
 /** Path of the WebSocket endpoint. */
 export const WS_PATH = '/ws';
