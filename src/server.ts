@@ -14,7 +14,7 @@ import { TokenExpiry } from './transport/token-expiry';
 import { createStats, type ServerStats } from './stats';
 import { createFanout } from './transport/fanout';
 import { registerHttpRoutes } from './transport/http-routes';
-import { uws, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws/uws';
+import { uws, uwsBuild, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws/uws';
 import type { SocketData } from './transport/socket-context';
 import { WS_PATH, createWsBehavior } from './transport/ws-handler';
 
@@ -125,6 +125,11 @@ export class BroadcasterServer {
 
   /** Connects the broker (without waiting for it) and listens; resolves with the bound port. */
   async start(): Promise<number> {
+    const build = uwsBuild;
+    this.logger.info(
+      { uwsBuild: build.id, uwsVersion: build.version, uwsBinary: build.binary, node: process.version, nodeAbi: build.nodeAbi, glibc: build.glibc },
+      'uWebSockets.js native build loaded',
+    );
     await this.broker.start();
     const { host, port } = this.options;
     const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen(host, port, resolve));

@@ -49,6 +49,8 @@ export interface ServerStats {
   resyncsSent: number;
   /** Publications dropped because their offset was already forwarded. */
   duplicatesDropped: number;
+  /** Frames uWS did not send to a slow consumer (over --max-backpressure); reported by the current uWS build only. */
+  slowConsumerDrops: number;
   /** Subscriptions with a position whose missed publications were all delivered. */
   recoveriesSucceeded: number;
   /** Subscriptions with a position that could not be recovered (history too short or epoch changed). */
@@ -84,6 +86,7 @@ export function createStats(): ServerStats {
     gapsRepaired: 0,
     resyncsSent: 0,
     duplicatesDropped: 0,
+    slowConsumerDrops: 0,
     recoveriesSucceeded: 0,
     recoveriesFailed: 0,
     publicationsRecovered: 0,

@@ -101,7 +101,7 @@ app.ws<UserData>('/ws', {
 });
 
 app.post('/v1/channels/:channel/publish', (res, req) => {
-  const channel = req.getParameter(0);
+  const channel = req.getParameter(0) ?? '';
   const parts: Buffer[] = [];
   let aborted = false;
   res.onAborted(() => {

@@ -6,7 +6,7 @@
 #
 # --instances  number of processes (default: number of CPU cores)
 # --app-dir    where the built package lives, with dist/ and node_modules/ (default: /opt/broadcaster)
-# --node       Node.js 20 binary (default: `command -v node`)
+# --node       the Node.js binary the units run (20, 22 or 24; default: `command -v node`, the first on PATH)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,8 +33,17 @@ done
 
 case "$instances" in ''|*[!0-9]*) echo "install.sh: --instances must be a positive integer" >&2; exit 2 ;; esac
 [ "$instances" -ge 1 ] || { echo "install.sh: --instances must be at least 1" >&2; exit 2; }
-[ -n "$node_bin" ] && [ -x "$node_bin" ] || { echo "install.sh: no Node.js binary found; install Node.js 20 or pass --node PATH" >&2; exit 2; }
+[ -n "$node_bin" ] && [ -x "$node_bin" ] || { echo "install.sh: no Node.js binary found; install Node.js 24, 22 or 20 or pass --node PATH" >&2; exit 2; }
+case "$node_bin" in /*) ;; *) node_bin="$(cd "$(dirname "$node_bin")" && pwd)/$(basename "$node_bin")" ;; esac
 [ -f "$app_dir/dist/src/cli/main.js" ] || { echo "install.sh: $app_dir/dist/src/cli/main.js missing; run 'npm ci && npm run build' in $app_dir or pass --app-dir" >&2; exit 2; }
+# The units run this node: check now that it loads a native uWebSockets.js build from the app.
+check='try{const b=require(process.argv[1]).uwsBuild;console.log(process.version+" uWS "+b.id+" "+b.version)}catch(e){console.log(e.message);process.exit(1)}'
+if ! uws_check="$("$node_bin" -e "$check" "$app_dir/dist/src/uws/uws.js" 2>&1)"; then
+  echo "install.sh: $node_bin cannot run broadcaster: $uws_check" >&2
+  echo "install.sh: pass --node with a supported Node.js (docs/DEPLOYMENT.md, Support matrix)" >&2
+  exit 2
+fi
+echo "install.sh: units will run $node_bin ($uws_check)"
 
 install -d -m 0755 "$unit_dir" "$etc_dir"
 sed -e "s#^ExecStart=.*#ExecStart=$node_bin $app_dir/dist/src/cli/main.js#" \

@@ -2,6 +2,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { fanoutLatencyMetric } from './latency-metric';
 import type { Broker } from '../broker/broker';
 import type { ServerStats } from '../stats';
+import { uwsBuild } from '../uws/uws';
+import { registerBuildInfo } from './build-info-metric';
 
 /** Prefix of every exported metric name. */
 export const METRIC_PREFIX = 'broadcaster_';
@@ -45,6 +47,7 @@ const COUNTERS: readonly CounterSpec[] = [
   ['gaps_repaired_total', 'Offset gaps filled from history before newer publications were forwarded.', 'gapsRepaired'],
   ['resyncs_sent_total', 'Resync notices sent because publications could not be repaired (history lost, epoch changed).', 'resyncsSent'],
   ['duplicates_dropped_total', 'Publications from the broker dropped because their offset was already forwarded.', 'duplicatesDropped'],
+  ['slow_consumer_drops_total', 'Frames not sent to a client whose backlog passed --max-backpressure (the drop policy skips them; the close policy closes the client on the first). Counted on the current uWS build only (the legacy build has no dropped handler).', 'slowConsumerDrops'],
   ['recoveries_succeeded_total', 'Subscriptions with a position whose missed publications were all delivered.', 'recoveriesSucceeded'],
   ['recoveries_failed_total', 'Subscriptions with a position that could not be recovered (history too short, epoch changed).', 'recoveriesFailed'],
   ['publications_recovered_total', 'Publications delivered from history by recoveries.', 'publicationsRecovered'],
@@ -61,6 +64,7 @@ const COUNTER_FIELDS: ReadonlyArray<keyof ServerStats> = COUNTERS.map(([, , fiel
 export function createMetricsRegistry(source: MetricsSource): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  registerBuildInfo(registry, METRIC_PREFIX, uwsBuild);
   for (const [name, help, field] of COUNTERS) {
     new Counter({
       name: METRIC_PREFIX + name,

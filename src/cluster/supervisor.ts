@@ -87,6 +87,8 @@ export class Supervisor {
     const { script, args, env, logger } = this.settings;
     const workerEnv = env ?? process.env;
     const proc = fork(script, [...args], {
+      // Workers run on the supervisor's own node (the binary the operator started), never a PATH lookup.
+      execPath: process.execPath,
       env: { ...workerEnv, [WORKER_INDEX_ENV]: String(slot.index) },
       execArgv: workerExecArgv(process.execArgv, workerEnv.NODE_OPTIONS),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -53,7 +53,7 @@ function publishHandler(ctx: HttpContext) {
   return (res: HttpResponse, req: HttpRequest): void => {
     if (!authorized(ctx, res, req)) return;
     // Valid channel names hold only URL-safe characters, so the raw path segment is the name.
-    const channel = req.getParameter(0);
+    const channel = req.getParameter(0) ?? '';
     const lengthHeader = req.getHeader('content-length');
     const contentLength = lengthHeader === '' ? null : Number(lengthHeader);
     const limit = ctx.options.maxMessageSize;
@@ -102,7 +102,7 @@ function readCount(params: URLSearchParams, name: string, fallback: number): num
 function historyHandler(ctx: HttpContext) {
   return (res: HttpResponse, req: HttpRequest): void => {
     if (!authorized(ctx, res, req)) return;
-    const channel = req.getParameter(0);
+    const channel = req.getParameter(0) ?? '';
     const params = new URLSearchParams(req.getQuery());
     const problem = channelNameProblem(channel);
     if (problem !== null) {

@@ -19,9 +19,9 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
   return {
     maxPayloadLength: options.maxMessageSize + FRAME_OVERHEAD,
     maxBackpressure: options.maxBackpressure,
-    // Typed as a number in this uWS version; non-zero closes a socket whose buffer passes maxBackpressure,
-    // zero makes uWS skip publications for it until its buffer drains ("drop": the client sees an offset gap).
-    closeOnBackpressureLimit: options.slowConsumerPolicy === 'close' ? 1 : 0,
+    // true closes a socket whose buffer passes maxBackpressure; false makes uWS skip publications
+    // for it until its buffer drains ("drop": the client sees an offset gap).
+    closeOnBackpressureLimit: options.slowConsumerPolicy === 'close',
     idleTimeout: options.idleTimeout,
     sendPingsAutomatically: true,
     // Inflated frames are capped by maxPayloadLength like plain ones (no decompression bombs).
@@ -92,6 +92,10 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
     },
     subscription: (_ws: WebSocket<SocketData>, topic: ArrayBuffer, newCount: number, oldCount: number): void => {
       ctx.registry.onTopicCount(Buffer.from(topic).toString('latin1'), newCount, oldCount);
+    },
+    // Called by the current uWS build for each frame it did not send to a socket over maxBackpressure.
+    dropped: (): void => {
+      ctx.stats.slowConsumerDrops++;
     },
     drain: (ws: WebSocket<SocketData>): void => {
       ws.getUserData().drainWaiter?.();

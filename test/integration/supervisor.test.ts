@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { freePort } from '../helpers/free-port';
 import { ReconnectingClient } from '../helpers/reconnecting-client';
@@ -50,6 +50,7 @@ describe('supervisor (--workers 2 with Redis)', () => {
       assert.ok(server.logs.some((l) => l.msg === 'supervisor starting workers' && l.workers === 2));
       const victim = workersWith(server, 'broker ready').get(0)!;
       assert.ok(readFileSync(`/proc/${victim}/cmdline`, 'utf8').split('\0').includes('--max-semi-space-size=2'), 'workers run with the young-generation cap');
+      assert.equal(readlinkSync(`/proc/${victim}/exe`), readlinkSync(`/proc/${server.pid}/exe`), "workers run on the supervisor's node binary");
       process.kill(victim, 'SIGKILL');
       await waitFor('the crash to be logged', () => server.logs.some((l) => l.msg === 'worker exited unexpectedly; restarting it' && l.workerPid === victim && l.signal === 'SIGKILL'));
       const crash = server.logs.find((l) => l.msg === 'worker exited unexpectedly; restarting it')!;
