@@ -11,7 +11,15 @@ import type { Command } from './server-process.js';
 /** Identifiers of the comparable systems. */
 export const SYSTEM_IDS = [
   'limit', 'limit-http', 'bc-memory', 'bc-redis-1', 'bc-redis-history', 'bc-redis-secure', 'bc-redis-n', 'bun', 'ws', 'socketio',
+  'bc-uws-legacy-20', 'bc-uws-current-20', 'bc-uws-current-24',
 ] as const;
+
+/**
+ * Node binaries for the uWS build comparison (`bc-uws-*`): environment variables naming a
+ * Node 20 and a Node 24 that can load the current uWS build (glibc >= 2.38; on an older system,
+ * `.ci/node-line.sh 20.20.2 DIR` and `.ci/node-line.sh 24.22.3 DIR` print such folders).
+ */
+export const UWS_BENCH_NODE_ENV = { node20: 'BC_BENCH_NODE20', node24: 'BC_BENCH_NODE24' } as const;
 
 /**
  * HS256 secret of `bc-redis-secure` (48 characters; the server wants at least 32 bytes). A
@@ -78,6 +86,14 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       '--workers', String(workers), ...(redis ? ['--redis-url', redisUrl] : []), ...extra,
     ],
   });
+  // The history-fed single process on a chosen node and uWS build (BROADCASTER_UWS_BUILD).
+  const bcBuild = (build: 'legacy' | 'current', nodeEnv: string | null): Pick<SystemSpec, 'command' | 'unavailable'> => {
+    const node = nodeEnv === null ? NODE : (process.env[nodeEnv] ?? '');
+    return {
+      command: (port, redisUrl) => ({ ...bc(true)(port, redisUrl), cmd: node, env: { BROADCASTER_UWS_BUILD: build } }),
+      unavailable: () => (node === '' ? `set ${nodeEnv} to a node binary (see UWS_BENCH_NODE_ENV)` : needFile(BROADCASTER)()),
+    };
+  };
   const peer = (file: string) => (port: number, redisUrl: string): Command => ({
     cmd: NODE,
     args: [path.join(DIST, 'loadtest', 'peers', file), '--port', String(port), '--redis-url', redisUrl],
@@ -129,6 +145,16 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
         id, label: `broadcaster redis x${processes} (supervisor)`, via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
         needsRedis: true, processes, supervised: true, command: bc(true, processes), unavailable: needFile(BROADCASTER),
       };
+    case 'bc-uws-legacy-20':
+    case 'bc-uws-current-20':
+    case 'bc-uws-current-24': {
+      const build = id === 'bc-uws-legacy-20' ? 'legacy' : 'current';
+      const nodeEnv = id === 'bc-uws-legacy-20' ? null : id === 'bc-uws-current-20' ? UWS_BENCH_NODE_ENV.node20 : UWS_BENCH_NODE_ENV.node24;
+      return {
+        id, label: `broadcaster redis+history, uWS ${build}, Node ${id.slice(-2)}`, via: 'redis-history', redisPrefix: 'bc:', client: 'raw', path: '/ws',
+        needsRedis: true, processes: 1, supervised: false, ...bcBuild(build, nodeEnv),
+      };
+    }
     case 'bun':
       return {
         id, label: processes > 1 ? `bun publish x${processes}` : 'bun publish', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
