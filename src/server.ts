@@ -10,6 +10,7 @@ import { ChannelSequencer } from './transport/channel-sequencer';
 import { CloseCode } from './protocol/opcodes';
 import { ChannelRegistry } from './transport/channel-registry';
 import { SecurityPolicy } from './security/security-policy';
+import { findInsecureSettings, type InsecureSetting } from './security/insecure-settings';
 import { TokenExpiry } from './transport/token-expiry';
 import { createStats, type ServerStats } from './stats';
 import { createFanout } from './transport/fanout';
@@ -44,6 +45,8 @@ export class BroadcasterServer {
   readonly stats: ServerStats = createStats();
   /** Authentication, permissions and limits. */
   readonly security: SecurityPolicy;
+  /** Insecure settings in force (warned about at start, exported as broadcaster_insecure_settings). */
+  readonly insecureSettings: readonly InsecureSetting[];
   private readonly expiry = new TokenExpiry();
   private readonly app: TemplatedApp;
   private readonly sockets = new Set<WebSocket<SocketData>>();
@@ -57,6 +60,7 @@ export class BroadcasterServer {
     this.logger = logger ?? createLogger(this.options.logLevel);
     this.broker = createBroker(this.options, this.logger, this.stats);
     this.security = new SecurityPolicy(this.options);
+    this.insecureSettings = findInsecureSettings(this.options);
     this.app =
       this.options.tlsCert !== null && this.options.tlsKey !== null
         ? uws.SSLApp({ cert_file_name: this.options.tlsCert, key_file_name: this.options.tlsKey })
@@ -94,7 +98,7 @@ export class BroadcasterServer {
       broker: this.broker,
       logger: this.logger,
       stats: this.stats,
-      apiKeys: this.security.apiKeys,
+      apiAccess: this.security.apiAccess,
       notReadyReason: () => this.notReadyReason(),
     });
   }
@@ -139,6 +143,7 @@ export class BroadcasterServer {
     this.listenSocket = socket;
     this.boundPort = uws.us_socket_local_port(socket as never);
     this.logger.info({ host, port: this.boundPort, broker: this.broker.kind, path: WS_PATH, tls: this.options.tlsCert !== null }, 'listening');
+    for (const setting of this.insecureSettings) this.logger.warn({ setting: setting.name }, setting.message);
     return this.boundPort;
   }
 

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { fanoutLatencyMetric } from './latency-metric';
 import type { Broker } from '../broker/broker';
+import { INSECURE_SETTING_NAMES, type InsecureSettingName } from '../security/insecure-settings';
 import type { ServerStats } from '../stats';
 import { uwsBuild } from '../uws/uws';
 import { registerBuildInfo } from './build-info-metric';
@@ -20,6 +21,8 @@ export interface MetricsSource {
   notReadyReason(): string | null;
   /** Bytes queued in user space for all connections right now. */
   bufferedBytes(): number;
+  /** Insecure settings in force (docs/SECURITY.md). */
+  readonly insecureSettings: ReadonlyArray<{ readonly name: InsecureSettingName }>;
 }
 
 type CounterSpec = [name: string, help: string, field: keyof ServerStats];
@@ -119,6 +122,16 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       },
     });
   }
+  new Gauge({
+    name: `${METRIC_PREFIX}insecure_settings`,
+    help: 'Insecure settings in force, by setting: 1 in force, 0 not (docs/SECURITY.md, "Secure defaults"); each was logged as a warning at start.',
+    labelNames: ['setting'],
+    registers: [registry],
+    collect() {
+      const inForce = new Set(source.insecureSettings.map((s) => s.name));
+      for (const setting of INSECURE_SETTING_NAMES) this.set({ setting }, inForce.has(setting) ? 1 : 0);
+    },
+  });
   registry.registerMetric(fanoutLatencyMetric(source.stats));
   new Gauge({
     name: `${METRIC_PREFIX}broker_up`,

@@ -1,7 +1,18 @@
 import { CONFIG_ENV } from '../config/load-config';
 import { OPTION_SPECS } from '../config/options';
 
-/** The --help text: usage, then every option with its environment variable and default. */
+/** Why the security defaults are what they are (docs/SECURITY.md, "Secure defaults"). */
+const SECURE_DEFAULTS = [
+  'Secure defaults (docs/SECURITY.md):',
+  '  Clients may not publish (--client-publish empty) unless a token\'s "publish" claim grants the channel:',
+  '  broadcast channels are fed by backends, and a client that may publish can spoof any feed.',
+  '  Without --api-key the HTTP API answers only --trusted-networks (loopback), by the TCP peer address',
+  '  (X-Forwarded-For is ignored): otherwise anyone reaching the port could publish and read history.',
+  '  Anonymous clients may subscribe (public broadcast is the common case); a token key turns that off.',
+  '  Each insecure setting in force is logged as a warning at start and exported as broadcaster_insecure_settings.',
+];
+
+/** The --help text: usage, then every option with its environment variable and default, then the secure defaults. */
 export function helpText(): string {
   const lines = [
     'Usage: broadcaster [options]',
@@ -23,5 +34,6 @@ export function helpText(): string {
   }
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(width)}${text}`);
+  lines.push('', ...SECURE_DEFAULTS);
   return lines.join('\n') + '\n';
 }

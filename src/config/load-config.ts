@@ -4,6 +4,7 @@ import { ConfigError } from './config-error';
 import { checkOptions } from './check-options';
 import { parseNamespaces } from './history-policy';
 import { patternProblem } from '../security/channel-patterns';
+import { networkProblem } from '../security/trusted-networks';
 import { LOG_LEVELS, OPTION_SPECS, SLOW_CONSUMER_POLICIES, defaultOptions, type OptionSpec, type Options } from './options';
 
 /** What the command line asked for: run with options, or print help or the version. */
@@ -37,7 +38,9 @@ function describeAllowed(spec: OptionSpec): string {
         ? 'comma-separated channel patterns: *, prefix* or exact channel names'
         : spec.key === 'allowedOrigins'
           ? 'comma-separated origins like https://example.com'
-          : 'comma-separated values';
+          : spec.key === 'trustedNetworks'
+            ? 'comma-separated CIDR networks or addresses like 127.0.0.0/8,::1,10.0.0.0/8'
+            : 'comma-separated values';
     case 'choice':
       return `one of ${(spec.choices ?? []).join(', ')}`;
   }
@@ -50,6 +53,8 @@ function coerceList(spec: OptionSpec, raw: unknown, source: string): string[] {
   for (const item of list) {
     if ((spec.key === 'clientSubscribe' || spec.key === 'clientPublish') && patternProblem(item) !== null) throw invalid(spec, source, raw);
     if (spec.key === 'allowedOrigins' && !/^https?:\/\/[^/\s]+$/.test(item)) throw invalid(spec, source, raw);
+    const network = spec.key === 'trustedNetworks' ? networkProblem(item) : null;
+    if (network !== null) throw new ConfigError(spec.key, `invalid trustedNetworks entry ${network} from ${source}: set --${spec.flag} / ${spec.env} to ${describeAllowed(spec)}`);
   }
   return list;
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_TRUSTED_NETWORKS } from '../security/trusted-networks';
+
 /** Log levels accepted by `--log-level`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -72,10 +74,12 @@ export interface Options {
   anonymous: (typeof ANONYMOUS_MODES)[number];
   /** Channel patterns any client may subscribe to (`*` all, `chat:*` a namespace, or exact names). */
   clientSubscribe: readonly string[];
-  /** Channel patterns clients may publish to over WebSocket; others are publish-from-backend only. */
+  /** Channel patterns clients may publish to over WebSocket; empty: only what a token's `publish` claim grants. */
   clientPublish: readonly string[];
-  /** Keys accepted by the HTTP API (`Authorization: Bearer <key>`); empty: the HTTP API is open. */
+  /** Keys accepted by the HTTP API (`Authorization: Bearer <key>`); empty: only peers in trustedNetworks may call it. */
   apiKeys: readonly string[];
+  /** CIDR networks whose peers may call the HTTP API without a key (ignored once apiKeys are set). */
+  trustedNetworks: readonly string[];
   /** Exact origins allowed to open WebSockets; empty: every origin. */
   allowedOrigins: readonly string[];
   /** Commands per second one connection may send (token bucket, burst twice as large); 0: no limit. */
@@ -125,13 +129,15 @@ const SECURITY_SPECS: readonly OptionSpec[] = [
   { key: 'jwksFile', flag: 'jwks-file', env: 'BROADCASTER_JWKS_FILE', type: 'file', default: null,
     help: 'JWKS file (JSON {"keys": [...]}) with RS256/ES256 public keys; tokens pick theirs by "kid".' },
   { key: 'anonymous', flag: 'anonymous', env: 'BROADCASTER_ANONYMOUS', type: 'choice', choices: ANONYMOUS_MODES, default: 'allow',
-    help: 'Whether clients without a token may connect: allow or deny. Always deny when a JWT key is configured.' },
+    help: 'Whether clients without a token may connect: allow or deny. Allowed by default (public subscribe-only broadcast needs no account; anonymous clients cannot publish unless --client-publish says so). Always deny when a JWT key is configured.' },
   { key: 'clientSubscribe', flag: 'client-subscribe', env: 'BROADCASTER_CLIENT_SUBSCRIBE', type: 'list', default: ['*'],
     help: 'Channel patterns clients may subscribe to, comma-separated: * (all), prefix* (a namespace) or exact names.' },
-  { key: 'clientPublish', flag: 'client-publish', env: 'BROADCASTER_CLIENT_PUBLISH', type: 'list', default: ['*'],
-    help: 'Channel patterns clients may publish to over WebSocket (e.g. "chat:*"); other channels are publish-from-backend only. Empty: none.' },
+  { key: 'clientPublish', flag: 'client-publish', env: 'BROADCASTER_CLIENT_PUBLISH', type: 'list', default: [],
+    help: 'Channel patterns clients may publish to over WebSocket (e.g. "chat:*"); a token\'s "publish" claim narrows them. Empty (default): client publishing is off (error 108) except where a token\'s "publish" claim grants it; channels are publish-from-backend.' },
   { key: 'apiKeys', flag: 'api-key', env: 'BROADCASTER_API_KEYS', type: 'list', default: [],
-    help: 'Keys of the HTTP API (Authorization: Bearer <key>); repeat the flag or comma-separate. Empty: the HTTP API needs no key.' },
+    help: 'Keys of the HTTP API (Authorization: Bearer <key>); repeat the flag or comma-separate. Empty: only peers in --trusted-networks may call it, others get 401 untrusted_network.' },
+  { key: 'trustedNetworks', flag: 'trusted-networks', env: 'BROADCASTER_TRUSTED_NETWORKS', type: 'list', default: DEFAULT_TRUSTED_NETWORKS,
+    help: 'CIDR networks (or single addresses), comma-separated, whose peers may call the HTTP API without a key; ignored once --api-key is set. The TCP peer address decides (X-Forwarded-For is ignored). Empty: nobody without a key.' },
   { key: 'allowedOrigins', flag: 'allowed-origins', env: 'BROADCASTER_ALLOWED_ORIGINS', type: 'list', default: [],
     help: 'Exact origins (scheme://host[:port]) allowed to open WebSockets, comma-separated. Empty: any. Requests without Origin are allowed.' },
   { key: 'rateLimitMessages', flag: 'rate-limit-messages', env: 'BROADCASTER_RATE_LIMIT_MESSAGES', type: 'integer', default: 200, min: 0, max: 1_000_000,
@@ -155,7 +161,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'port', flag: 'port', env: 'BROADCASTER_PORT', type: 'integer', default: 9001, min: 0, max: 65535,
     help: 'TCP port for WebSocket (/ws) and HTTP; 0 picks a free port. Several processes may share one port (SO_REUSEPORT).' },
   { key: 'host', flag: 'host', env: 'BROADCASTER_HOST', type: 'string', default: '0.0.0.0',
-    help: 'Address to listen on.' },
+    help: 'Address to listen on (all interfaces by default: clients connect from other machines; anonymous clients on a non-loopback address are warned about at start).' },
   { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTER_REDIS_URL', type: 'url', default: null,
     help: 'Redis URL (redis://[user:pass@]host:port[/db] or rediss://). Unset: in-memory broker, single process.' },
   { key: 'redisPrefix', flag: 'redis-prefix', env: 'BROADCASTER_REDIS_PREFIX', type: 'string', default: 'bc:',

@@ -31,8 +31,20 @@ export class Access {
     return this.serverSubscribe.matches(channel) && (this.grants.subscribe === null || this.grants.subscribe.matches(channel));
   }
 
-  /** True when this connection may publish to `channel`. */
+  /**
+   * True when this connection may publish to `channel`. Without server patterns (the default),
+   * only a token's `publish` claim grants publishing; with them, the claim narrows them.
+   */
   canPublish(channel: string): boolean {
+    if (this.serverPublish.empty) return this.grants.publish !== null && this.grants.publish.matches(channel);
     return this.serverPublish.matches(channel) && (this.grants.publish === null || this.grants.publish.matches(channel));
+  }
+
+  /** The error 108 message for a publish to `channel` that canPublish refused; it names the fix. */
+  publishRefusal(channel: string): string {
+    if (this.serverPublish.empty && this.grants.publish === null) {
+      return `not allowed to publish to ${channel}: client publishing is off unless the server lists the channel in --client-publish or the token's "publish" claim grants it; publish from a backend (HTTP API, Redis) instead`;
+    }
+    return `not allowed to publish to ${channel}: it is outside --client-publish or the token's "publish" claim; publish from a backend instead`;
   }
 }

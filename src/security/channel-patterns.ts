@@ -10,11 +10,14 @@ export function patternProblem(pattern: string): string | null {
 
 /** A set of channel patterns: `*` (every channel), `prefix*` (a namespace) or exact names. */
 export class ChannelPatterns {
+  /** True when there are no patterns: nothing matches. */
+  readonly empty: boolean;
   private readonly all: boolean;
   private readonly exact = new Set<string>();
   private readonly prefixes: string[] = [];
 
   constructor(patterns: readonly string[]) {
+    this.empty = patterns.length === 0;
     this.all = patterns.includes('*');
     for (const p of patterns) {
       if (p === '*') continue;

@@ -3,8 +3,10 @@ import { Access, NO_TOKEN_GRANTS, type Grants } from './access';
 import { ApiKeys } from './api-keys';
 import { ChannelPatterns } from './channel-patterns';
 import { ConnectionLimits } from './connection-limits';
+import { HttpApiAccess } from './http-api-access';
 import { JwtVerifier, type TokenClaims } from './jwt-verifier';
 import { RateLimiter } from './rate-limiter';
+import { TrustedNetworks } from './trusted-networks';
 
 /** Distinct channel grants kept for sharing between connections. */
 const MAX_CACHED_GRANTS = 10_000;
@@ -17,6 +19,8 @@ export class SecurityPolicy {
   readonly anonymous: Access | null;
   /** HTTP API keys. */
   readonly apiKeys: ApiKeys;
+  /** Who may call the HTTP API: key holders, or without keys the peers in trustedNetworks. */
+  readonly apiAccess: HttpApiAccess;
   /** Connection counts and limits. */
   readonly limits: ConnectionLimits;
   /** Per-connection inbound rate limits. */
@@ -32,6 +36,7 @@ export class SecurityPolicy {
     this.publish = new ChannelPatterns(options.clientPublish);
     this.anonymous = options.anonymous === 'allow' && this.verifier === null ? new Access(this.subscribe, this.publish, NO_TOKEN_GRANTS, null, null) : null;
     this.apiKeys = new ApiKeys(options.apiKeys);
+    this.apiAccess = new HttpApiAccess(this.apiKeys, new TrustedNetworks(options.trustedNetworks));
     this.limits = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp);
     this.rate = new RateLimiter(options.rateLimitMessages, options.rateLimitBytes);
     this.origins = options.allowedOrigins.length > 0 ? new Set(options.allowedOrigins) : null;

@@ -67,7 +67,7 @@ export function handleCommand(ctx: WsContext, ws: WebSocket<SocketData>, cmd: Cl
       return;
     case Command.Publish:
       if (!data.access.canPublish(cmd.channel)) {
-        sendErrorReply(ctx, ws, cmd.id, ErrorCode.Forbidden, `not allowed to publish to ${cmd.channel}: publish from a backend instead`);
+        sendErrorReply(ctx, ws, cmd.id, ErrorCode.Forbidden, data.access.publishRefusal(cmd.channel));
         return;
       }
       ctx.broker.publish(cmd.channel, encodeData(cmd.data)).then(

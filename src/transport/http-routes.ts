@@ -3,7 +3,7 @@ import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import { channelNameProblem } from '../protocol/channel-name';
 import type { HistoryPolicies } from '../config/history-policy';
-import type { ApiKeys } from '../security/api-keys';
+import type { HttpApiAccess } from '../security/http-api-access';
 import { encodeData } from '../protocol/envelope';
 import { toJsonPublication } from './history-json';
 import type { ServerStats } from '../stats';
@@ -25,8 +25,8 @@ export interface HttpContext {
   logger: Logger;
   /** Process counters. */
   stats: ServerStats;
-  /** Keys of the HTTP API. */
-  apiKeys: ApiKeys;
+  /** Who may call the HTTP API (keys, trusted networks). */
+  apiAccess: HttpApiAccess;
   /** Why the process is not ready, or null when it is. */
   notReadyReason(): string | null;
 }
@@ -37,16 +37,11 @@ function methodNotAllowed(allow: string) {
   };
 }
 
-/** Answers 401/403 and returns false unless the request carries a valid API key. */
+/** Answers 401/403 and returns false unless the request has a valid API key or, without keys, a trusted peer. */
 function authorized(ctx: HttpContext, res: HttpResponse, req: HttpRequest): boolean {
-  const verdict = ctx.apiKeys.check(req.getHeader('authorization'));
-  if (verdict === 'ok') return true;
-  if (verdict === 'missing') {
-    sendError(res, '401 Unauthorized', 'unauthorized', 'this API needs a key: send Authorization: Bearer <key>', { 'WWW-Authenticate': 'Bearer' });
-  } else {
-    sendError(res, '403 Forbidden', 'forbidden', 'the API key is not valid');
-  }
-  return false;
+  const refusal = ctx.apiAccess.check(req.getHeader('authorization'), () => res.getRemoteAddressAsText());
+  if (refusal !== null) sendError(res, refusal.status, refusal.error, refusal.message, refusal.headers);
+  return refusal === null;
 }
 
 function publishHandler(ctx: HttpContext) {

@@ -9,7 +9,8 @@ import { ServerProcess } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
 import { waitFor } from '../helpers/wait';
 
-const BASE = ['--workers', '1', '--port', '0', '--host', '127.0.0.1'];
+// The scenarios publish over WebSocket: client publishing is off by default, so it is enabled here.
+const BASE = ['--workers', '1', '--port', '0', '--host', '127.0.0.1', '--client-publish', '*'];
 
 /** GET `url` and return status and parsed JSON body. */
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {

@@ -15,7 +15,8 @@ describe('offsets, history and recovery (memory broker)', () => {
   const connect = (query: string): Promise<TestClient> => pool.connect(query);
 
   before(async () => {
-    server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--history-namespaces', 'short:=3/60,none:=0/0,seq:=1000/60']);
+    // One test publishes over WebSocket: client publishing is off by default, so it is enabled here.
+    server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--history-namespaces', 'short:=3/60,none:=0/0,seq:=1000/60', '--client-publish', '*']);
   });
   after(async () => {
     await pool.closeAll();

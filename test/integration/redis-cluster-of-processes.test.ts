@@ -8,7 +8,8 @@ import { ServerProcess } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
 import { waitFor } from '../helpers/wait';
 
-const BASE = ['--host', '127.0.0.1', '--log-level', 'info'];
+// Publishes over WebSocket: client publishing is off by default, so it is enabled here.
+const BASE = ['--host', '127.0.0.1', '--log-level', 'info', '--client-publish', '*'];
 
 describe('several processes on one Redis', () => {
   let redis: TestRedis;

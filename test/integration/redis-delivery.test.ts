@@ -11,6 +11,7 @@ after(async () => {
   await redis.kill();
 });
 
+// The suite publishes over WebSocket: client publishing is off by default, so it is enabled here.
 deliverySuite('redis broker', () =>
-  ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--max-message-size', '4096', '--max-subscriptions-per-connection', '8', '--history-size', '0']),
+  ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--max-message-size', '4096', '--max-subscriptions-per-connection', '8', '--history-size', '0', '--client-publish', '*']),
 );

@@ -5,7 +5,8 @@ import { ServerProcess } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
 import { waitFor } from '../helpers/wait';
 
-const BASE = ['--host', '127.0.0.1', '--port', '0'];
+// Publishes over WebSocket: client publishing is off by default, so it is enabled here.
+const BASE = ['--host', '127.0.0.1', '--port', '0', '--client-publish', '*'];
 
 async function readyz(server: ServerProcess): Promise<{ status: number; body: { status: string; reason?: string } }> {
   const res = await fetch(`${server.http}/readyz`);
