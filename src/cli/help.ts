@@ -12,6 +12,13 @@ const SECURE_DEFAULTS = [
   '  Each insecure setting in force is logged as a warning at start and exported as broadcaster_insecure_settings.',
 ];
 
+/** Environment-only settings of the uWebSockets.js loader (read when the addon loads, before options). */
+const UWS_BUILD_HELP = [
+  'uWebSockets.js build (environment only):',
+  '  BROADCASTER_UWS_BUILD=auto|current|legacy  auto (default) loads the current build (uWS v20.57: Node 20-25,',
+  '  glibc >= 2.38), else the legacy one (uWS v20.30: Node <= 20, glibc >= 2.27); see docs/DEPLOYMENT.md, Support matrix.',
+];
+
 /** The --help text: usage, then every option with its environment variable and default, then the secure defaults. */
 export function helpText(): string {
   const lines = [
@@ -34,6 +41,6 @@ export function helpText(): string {
   }
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(width)}${text}`);
-  lines.push('', ...SECURE_DEFAULTS);
+  lines.push('', ...SECURE_DEFAULTS, '', ...UWS_BUILD_HELP);
   return lines.join('\n') + '\n';
 }
