@@ -19,8 +19,6 @@ export const ClientErrorCode = {
   DecodeFailed: 5,
   /** The token function threw or returned no string. */
   TokenUnavailable: 6,
-  /** The subscription was unsubscribed (or refused) before the command completed. */
-  Unsubscribed: 7,
 } as const;
 
 /** Error replies worth retrying: the same command can succeed later on this or another connection. */
