@@ -1,59 +1,22 @@
 import { channelNameProblem } from '../protocol/channel-name';
-import { Backoff, checkBackoff, type BackoffOptions } from './backoff';
-import { systemClock, type Clock } from './clock';
+import { Backoff } from './backoff';
+import { LocalCloseCode, resolveOptions, type ClientOptions, type ResolvedOptions } from './client-options';
+import type { Clock } from './clock';
 import { decodeFrame, pingFrame, publishFrame, readSubscribeResult, refreshFrame } from './codec';
-import { toWireData, type DataFormat } from './data';
-import { defaultWebSocket } from './default-websocket';
+import { toWireData } from './data';
 import { Emitter } from './emitter';
 import { BroadcasterError, ClientErrorCode } from './errors';
 import { Subscription, type SubscriptionHandlers, type SubscriptionHost, type SubscriptionOptions } from './subscription';
-import { refreshDelay, tokenExpiry, type TokenSource } from './token';
+import { refreshDelay, tokenExpiry } from './token';
+import { PendingRequests } from './requests';
 import { Transport } from './transport';
 import { attachBrowserHooks } from './browser-hooks';
 import type { WebSocketConstructor } from './websocket-like';
 
-/** Close codes the SDK reports for closes it decided itself (never sent by the server). */
-export const LocalCloseCode = {
-  /** close() was called. */
-  Normal: 1000,
-  /** No reply to a ping command within `pingTimeout`: the connection is presumed dead. */
-  PingTimeout: 4900,
-  /** The handshake did not complete within `connectTimeout`. */
-  ConnectTimeout: 4901,
-  /** The browser went offline; reconnects when it is back online. */
-  Offline: 4902,
-} as const;
+export { LocalCloseCode, type ClientOptions };
 
 /** Connection state: `connecting` covers attempts and the back-off waits between them. */
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
-
-/** Options of `new Client(urls, options)`; every one is optional (defaults in docs/CLIENT.md). */
-export interface ClientOptions {
-  /** JWT, or a function returning one (called for every connection and every refresh). */
-  token?: TokenSource;
-  /** WebSocket class; default: the global one (browsers, Node 22+), else the `ws` package. */
-  WebSocket?: WebSocketConstructor;
-  /** Reconnect back-off; default { initialDelay: 500, maxDelay: 20000, factor: 2 }, full jitter. */
-  reconnect?: Partial<BackoffOptions>;
-  /** Back-off of retried subscribes after a temporary error reply; same defaults. */
-  retry?: Partial<BackoffOptions>;
-  /** ms for the WebSocket handshake; default 10000. */
-  connectTimeout?: number;
-  /** ms for a command's reply (publish, subscribe, refresh); default 10000. */
-  requestTimeout?: number;
-  /** ms between liveness pings (the ping command) on a connection; default 25000; 0 disables. */
-  pingInterval?: number;
-  /** ms a ping may wait for its reply (while nothing else arrives) before the connection is dropped; default 10000. */
-  pingTimeout?: number;
-  /** Refresh a token this many ms before it expires (or half-way, when sooner); default 30000. */
-  refreshMargin?: number;
-  /** Default decoding of bin data for subscriptions: `raw` (default) or `msgpack`. */
-  format?: DataFormat;
-  /** Time source and timers (tests); default the real ones. */
-  clock?: Clock;
-  /** Random source in [0, 1) for jitter (tests); default Math.random. */
-  random?: () => number;
-}
 
 /** Events of a Client. */
 export interface ClientEvents {
@@ -77,17 +40,6 @@ export interface PublishResult {
   epoch: string | null;
 }
 
-interface Pending {
-  resolve(result: unknown): void;
-  reject(err: BroadcasterError): void;
-  timer: unknown;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !(v >= 0)) throw new TypeError(`option ${name} must be a number of ms >= 0 (got ${String(value)})`);
-  return v;
-}
 
 /**
  * A broadcaster connection: reconnects with back-off over one or several URLs, keeps every
@@ -99,7 +51,7 @@ export class Client extends Emitter<ClientEvents> {
   private readonly clock: Clock;
   private readonly backoff: Backoff;
   private readonly host: SubscriptionHost;
-  private readonly settings: { connectTimeout: number; requestTimeout: number; pingInterval: number; pingTimeout: number; refreshMargin: number };
+  private readonly settings: Readonly<ResolvedOptions>;
   private current: ConnectionState = 'disconnected';
   private transport: Transport | null = null;
   private open = false;
@@ -107,37 +59,25 @@ export class Client extends Emitter<ClientEvents> {
   private offline = false;
   private generation = 0;
   private urlIndex = 0;
-  private nextId = 0;
   private lastReceived = 0;
   private reconnectTimer: unknown = null;
   private connectTimer: unknown = null;
   private pingTimer: unknown = null;
   private refreshTimer: unknown = null;
   private detachHooks: (() => void) | null = null;
-  private readonly pending = new Map<number, Pending>();
+  private readonly requests: PendingRequests;
   private readonly subscriptions = new Map<string, Subscription>();
 
   /** `urls`: one `ws(s)://host/ws` URL or several, tried in turn. Call connect() to start. */
   constructor(urls: string | readonly string[], private readonly options: ClientOptions = {}) {
     super();
-    this.urls = typeof urls === 'string' ? [urls] : [...urls];
-    if (this.urls.length === 0) throw new TypeError('new Client(urls): give at least one ws:// or wss:// URL');
-    for (const url of this.urls) {
-      if (!/^wss?:\/\//i.test(url)) throw new TypeError(`new Client(urls): ${url} is not a ws:// or wss:// URL (the endpoint is ws://HOST:PORT/ws)`);
-    }
-    const WebSocketClass = options.WebSocket ?? defaultWebSocket();
-    if (WebSocketClass === null) throw new TypeError('no WebSocket class here: on Node 20 install the ws package (npm install ws), or pass { WebSocket } in the options');
-    this.WebSocketClass = WebSocketClass;
-    this.clock = options.clock ?? systemClock;
-    const random = options.random ?? Math.random;
-    this.backoff = new Backoff(checkBackoff(options.reconnect, 'option reconnect'), random);
-    this.settings = {
-      connectTimeout: positive(options.connectTimeout, 10_000, 'connectTimeout'),
-      requestTimeout: positive(options.requestTimeout, 10_000, 'requestTimeout'),
-      pingInterval: positive(options.pingInterval, 25_000, 'pingInterval'),
-      pingTimeout: positive(options.pingTimeout, 10_000, 'pingTimeout'),
-      refreshMargin: positive(options.refreshMargin, 30_000, 'refreshMargin'),
-    };
+    const settings = resolveOptions(urls, options);
+    this.settings = settings;
+    this.urls = settings.urls;
+    this.WebSocketClass = settings.WebSocket;
+    this.clock = settings.clock;
+    this.requests = new PendingRequests(this.clock);
+    this.backoff = new Backoff(settings.reconnect, settings.random);
     this.host = {
       isConnected: () => this.open,
       request: (build) => this.request(build, this.settings.requestTimeout),
@@ -145,8 +85,8 @@ export class Client extends Emitter<ClientEvents> {
         if (this.subscriptions.get(sub.channel) === sub) this.subscriptions.delete(sub.channel);
       },
       clock: this.clock,
-      random,
-      retry: checkBackoff(options.retry, 'option retry'),
+      random: settings.random,
+      retry: settings.retry,
     };
   }
 
@@ -319,13 +259,11 @@ export class Client extends Emitter<ClientEvents> {
         this.subscriptions.get(frame.channel)?._publication(frame.offset, frame.data);
         return;
       case 'reply':
-        this.settle(frame.id)?.resolve(frame.result);
+        this.requests.resolve(frame.id, frame.result);
         return;
       case 'error': {
         const err = new BroadcasterError(frame.code, frame.message);
-        const pending = frame.id === null ? undefined : this.settle(frame.id);
-        if (pending !== undefined) pending.reject(err);
-        else this.emit('error', err);
+        if (frame.id === null || !this.requests.reject(frame.id, err)) this.emit('error', err);
         return;
       }
       case 'resync':
@@ -337,21 +275,13 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 
-  private settle(id: number): Pending | undefined {
-    const pending = this.pending.get(id);
-    if (pending === undefined) return undefined;
-    this.pending.delete(id);
-    this.clock.clearTimeout(pending.timer);
-    return pending;
-  }
-
   private handleClose(transport: Transport, code: number, reason: string): void {
     if (this.transport !== transport) return;
     this.transport = null;
     this.open = false;
     for (const name of ['connectTimer', 'pingTimer', 'refreshTimer'] as const) this.clearTimer(name);
     const lost = this.wanted ? new BroadcasterError(ClientErrorCode.ConnectionLost, `connection closed (${code} ${reason}) before the reply`) : new BroadcasterError(ClientErrorCode.Closed, 'close() was called before the reply');
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(lost);
+    this.requests.rejectAll(lost);
     for (const sub of this.subscriptions.values()) sub._connectionLost();
     const reconnecting = this.wanted && !this.offline;
     this.emit('disconnected', { code, reason, reconnecting });
@@ -364,15 +294,7 @@ export class Client extends Emitter<ClientEvents> {
   private request(build: (id: number) => Uint8Array, timeout: number): Promise<unknown> {
     const transport = this.transport;
     if (transport === null || !this.open) return Promise.reject(new BroadcasterError(ClientErrorCode.NotConnected, 'not connected: call connect() and wait for the connected event'));
-    this.nextId = (this.nextId % 0xffffffff) + 1;
-    const id = this.nextId;
-    return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        if (this.pending.delete(id)) reject(new BroadcasterError(ClientErrorCode.Timeout, `no reply within ${timeout} ms`));
-      }, timeout);
-      this.pending.set(id, { resolve, reject, timer });
-      if (!transport.send(build(id))) this.settle(id)?.reject(new BroadcasterError(ClientErrorCode.ConnectionLost, 'the socket refused the frame'));
-    });
+    return this.requests.start(build, (frame) => transport.send(frame), timeout);
   }
 
   private schedulePing(): void {
