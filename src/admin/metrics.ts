@@ -44,7 +44,7 @@ const COUNTERS: readonly CounterSpec[] = [
   ['invalid_envelopes_total', 'Publications from the broker dropped because they were not valid envelopes.', 'invalidEnvelopes'],
   ['messages_out_total', 'Publication frames handed to local subscribers (broker messages x local subscribers).', 'framesOut'],
   ['bytes_out_total', 'Bytes of publication frames handed to local subscribers.', 'bytesOut'],
-  ['abnormal_closes_total', 'Connections closed without a close frame (1006): network loss, or a send backlog over --max-backpressure (slow consumer).', 'abnormalCloses'],
+  ['abnormal_closes_total', 'Connections closed without a close frame (1006): network loss, or a slow consumer on the legacy uWS build or one that did not read its backlog down within 10 s (slow consumers otherwise get 4002).', 'abnormalCloses'],
   ['broker_probe_failures_total', 'Broker connections reopened because a PING probe went unanswered (stalled Redis).', 'brokerProbeFailures'],
   ['gaps_detected_total', 'Offset gaps seen on publications arriving from the broker (missed by this process).', 'gapsDetected'],
   ['gaps_repaired_total', 'Offset gaps filled from history before newer publications were forwarded.', 'gapsRepaired'],

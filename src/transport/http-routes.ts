@@ -10,6 +10,7 @@ import type { ServerStats } from '../stats';
 import { readBody } from './http-body';
 import { sendError, sendJson } from './http-reply';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws/uws';
+import { registerClientBundleRoute } from '../http/client-bundle-route';
 
 /** Path of the HTTP publish endpoint; `:channel` is the channel name. */
 export const PUBLISH_ROUTE = '/v1/channels/:channel/publish';
@@ -147,6 +148,7 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: HttpContext): void {
   app.any('/ws', (res) => {
     sendError(res, '426 Upgrade Required', 'upgrade_required', '/ws is the WebSocket endpoint: connect with a WebSocket client', { Upgrade: 'websocket' });
   });
+  registerClientBundleRoute(app);
   app.any('/*', (res, req) => {
     sendError(res, '404 Not Found', 'not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; see docs/PROTOCOL.md`);
   });

@@ -6,6 +6,7 @@ import type { ServerStats } from '../stats';
 import type { ChannelRegistry } from './channel-registry';
 import type { ChannelSequencer, Sequenced } from './channel-sequencer';
 import type { WebSocket } from '../uws/uws';
+import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from '../ws/slow-consumer-close';
 
 /** The result sent to a client for a subscription on a channel that keeps history. */
 export interface SubscribeResult {
@@ -91,7 +92,7 @@ export async function subscribeWithPosition<T extends Socket>(
       }
       if (state === 'overflow') {
         // The client cannot keep up with the channel's live rate: treat it as a slow consumer.
-        ws.close();
+        ws.end(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);
         return null;
       }
       await waitForDrain(ws);

@@ -5,7 +5,8 @@ import { handleCommand } from './command-handler';
 import { upgradeHandler } from './handshake';
 import { subscribeWithPosition } from './recovery';
 import { SHUTTING_DOWN_MESSAGE, send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
-import { uws, type WebSocket, type WebSocketBehavior } from '../uws/uws';
+import { uws, uwsBuild, type WebSocket, type WebSocketBehavior } from '../uws/uws';
+import { SlowConsumerClose } from '../ws/slow-consumer-close';
 
 /** Path of the WebSocket endpoint. */
 export const WS_PATH = '/ws';
@@ -16,12 +17,14 @@ export const FRAME_OVERHEAD = 1024;
 /** The uWS WebSocket behaviour of `/ws`: handshake with subscribe-on-connect, commands, close. */
 export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> {
   const { options } = ctx;
+  // Slow consumers get close code 4002 where uWS reports drops (v20.57); the legacy build cuts them off (1006).
+  const slowClose = options.slowConsumerPolicy === 'close' && uwsBuild.id === 'current' ? new SlowConsumerClose<SocketData>(options.maxBackpressure) : null;
   return {
     maxPayloadLength: options.maxMessageSize + FRAME_OVERHEAD,
     maxBackpressure: options.maxBackpressure,
     // true closes a socket whose buffer passes maxBackpressure; false makes uWS skip publications
     // for it until its buffer drains ("drop": the client sees an offset gap).
-    closeOnBackpressureLimit: options.slowConsumerPolicy === 'close',
+    closeOnBackpressureLimit: options.slowConsumerPolicy === 'close' && slowClose === null,
     idleTimeout: options.idleTimeout,
     sendPingsAutomatically: true,
     // Inflated frames are capped by maxPayloadLength like plain ones (no decompression bombs).
@@ -94,11 +97,13 @@ export function createWsBehavior(ctx: WsContext): WebSocketBehavior<SocketData> 
       ctx.registry.onTopicCount(Buffer.from(topic).toString('latin1'), newCount, oldCount);
     },
     // Called by the current uWS build for each frame it did not send to a socket over maxBackpressure.
-    dropped: (): void => {
+    dropped: (ws: WebSocket<SocketData>): void => {
       ctx.stats.slowConsumerDrops++;
+      slowClose?.dropped(ws);
     },
     drain: (ws: WebSocket<SocketData>): void => {
       ws.getUserData().drainWaiter?.();
+      slowClose?.drain(ws);
     },
     close: (ws: WebSocket<SocketData>, code: number): void => {
       const data = ws.getUserData();
