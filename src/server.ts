@@ -6,17 +6,17 @@ import { createLogger, type Logger } from './log/logger';
 import { HistoryPolicies } from './config/history-policy';
 import type { StreamPosition } from './broker/broker';
 import { encodeData } from './protocol/envelope';
-import { ChannelSequencer } from './transport/channel-sequencer';
+import { ChannelSequencer } from './hub/channel-sequencer';
 import { CloseCode } from './protocol/opcodes';
-import { ChannelRegistry } from './transport/channel-registry';
+import { ChannelRegistry } from './hub/channel-registry';
 import { SecurityPolicy } from './security/security-policy';
-import { TokenExpiry } from './transport/token-expiry';
+import { TokenExpiry } from './ws/token-expiry';
 import { createStats, type ServerStats } from './stats';
-import { createFanout } from './transport/fanout';
-import { registerHttpRoutes } from './transport/http-routes';
+import { createFanout } from './hub/fanout';
+import { registerHttpRoutes } from './http/routes';
 import { uws, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws/uws';
-import type { SocketData } from './transport/socket-context';
-import { WS_PATH, createWsBehavior } from './transport/ws-handler';
+import type { SocketData } from './ws/connection';
+import { WS_PATH, createWsBehavior } from './ws/ws-behavior';
 
 /** Reason sent with the going-away close frame on shutdown. */
 export const SHUTDOWN_REASON = 'server shutting down, reconnect';

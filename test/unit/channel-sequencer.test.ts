@@ -4,7 +4,7 @@ import type { Broker, HistoryPage } from '../../src/broker/broker';
 import { createLogger } from '../../src/log/logger';
 import { encodeData, encodeSequencedEnvelope } from '../../src/protocol/envelope';
 import { createStats } from '../../src/stats';
-import { ChannelSequencer } from '../../src/transport/channel-sequencer';
+import { ChannelSequencer } from '../../src/hub/channel-sequencer';
 
 const EPOCH = 'e1';
 

@@ -1,5 +1,5 @@
 import { CloseCode } from '../protocol/opcodes';
-import type { SocketData } from './socket-context';
+import type { SocketData } from './connection';
 import type { WebSocket } from '../uws/uws';
 
 /** Reason sent with the token-expired close frame. */

@@ -7,10 +7,10 @@ import type { Access } from '../security/access';
 import type { Bucket } from '../security/rate-limiter';
 import type { SecurityPolicy } from '../security/security-policy';
 import type { ServerStats } from '../stats';
-import type { ChannelRegistry } from './channel-registry';
+import type { ChannelRegistry } from '../hub/channel-registry';
 import type { TokenExpiry } from './token-expiry';
 import type { RecoveryContext } from './recovery';
-import type { ConnectRequest } from './url-params';
+import type { ConnectRequest } from './connect-request';
 import type { WebSocket } from '../uws/uws';
 
 /** Per-connection state, kept small: it exists once per socket. */

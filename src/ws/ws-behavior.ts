@@ -1,10 +1,10 @@
 import { decodeCommand, encodeSubscribed, type ClientCommand } from '../protocol/commands';
 import { ErrorCode } from '../protocol/opcodes';
 import { ProtocolError } from '../protocol/protocol-error';
-import { handleCommand } from './command-handler';
+import { handleCommand } from './commands';
 import { upgradeHandler } from './handshake';
 import { subscribeWithPosition } from './recovery';
-import { SHUTTING_DOWN_MESSAGE, send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
+import { SHUTTING_DOWN_MESSAGE, send, sendErrorReply, type SocketData, type WsContext } from './connection';
 import { uws, type WebSocket, type WebSocketBehavior } from '../uws/uws';
 
 /** Path of the WebSocket endpoint. */

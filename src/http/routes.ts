@@ -7,8 +7,8 @@ import type { ApiKeys } from '../security/api-keys';
 import { encodeData } from '../protocol/envelope';
 import { toJsonPublication } from './history-json';
 import type { ServerStats } from '../stats';
-import { readBody } from './http-body';
-import { sendError, sendJson } from './http-reply';
+import { readBody } from './body';
+import { sendError, sendJson } from './reply';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws/uws';
 
 /** Path of the HTTP publish endpoint; `:channel` is the channel name. */

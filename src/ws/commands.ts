@@ -3,7 +3,7 @@ import { encodeData } from '../protocol/envelope';
 import { Command, ErrorCode } from '../protocol/opcodes';
 import { TokenError, type TokenClaims } from '../security/jwt-verifier';
 import { subscribeWithPosition } from './recovery';
-import { send, sendErrorReply, type SocketData, type WsContext } from './socket-context';
+import { send, sendErrorReply, type SocketData, type WsContext } from './connection';
 import type { WebSocket } from '../uws/uws';
 
 /** Executes one decoded command of a connection and answers it. */

@@ -3,8 +3,8 @@ import type { HistoryPolicies } from '../config/history-policy';
 import type { RecoveryPosition } from '../protocol/commands';
 import { buildPublicationFrame } from '../protocol/publication-frame';
 import type { ServerStats } from '../stats';
-import type { ChannelRegistry } from './channel-registry';
-import type { ChannelSequencer, Sequenced } from './channel-sequencer';
+import type { ChannelRegistry } from '../hub/channel-registry';
+import type { ChannelSequencer, Sequenced } from '../hub/channel-sequencer';
 import type { WebSocket } from '../uws/uws';
 
 /** The result sent to a client for a subscription on a channel that keeps history. */

@@ -1,8 +1,8 @@
 import type { Access } from '../security/access';
 import { TokenError } from '../security/jwt-verifier';
-import { sendError } from './http-reply';
-import { SHUTTING_DOWN_MESSAGE, type SocketData, type WsContext } from './socket-context';
-import { parseConnectRequest } from './url-params';
+import { sendError } from '../http/reply';
+import { SHUTTING_DOWN_MESSAGE, type SocketData, type WsContext } from './connection';
+import { parseConnectRequest } from './connect-request';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from '../uws/uws';
 
 /** Subprotocol the server selects when the client offers it (next to `bearer.<token>`). */
