@@ -1,5 +1,5 @@
 /** Public API of broadcaster for embedding and for Node backends. */
-export { BroadcasterServer, ListenError, SHUTDOWN_REASON } from './server';
+export { BroadcasterServer, ListenError, SHUTDOWN_REASON, type ServerDeps, type BrokerContext } from './server';
 export { Publisher, type PublisherOptions } from './publisher/publisher';
 export { encodeEnvelope, parseEnvelope, ENVELOPE_VERSION, type EnvelopeView } from './protocol/envelope';
 export { Command, Frame, ErrorCode, CloseCode } from './protocol/opcodes';
@@ -8,3 +8,7 @@ export { defaultOptions, OPTION_SPECS, type Options, type LogLevel } from './con
 export { loadConfig } from './config/load-config';
 export { ConfigError } from './config/config-error';
 export type { Broker } from './broker/broker';
+export type { StreamPosition, HistoryPage, HistoryEntry } from './broker/broker';
+export { MemoryBroker } from './broker/memory-broker';
+export { RedisBroker, type RedisBrokerOptions } from './broker/redis-broker';
+export { HistoryPolicies } from './config/history-policy';

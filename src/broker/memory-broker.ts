@@ -1,5 +1,5 @@
 import type { HistoryPolicies } from '../config/history-policy';
-import { ENVELOPE_VERSION } from '../protocol/envelope';
+import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
 import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
 import { MemoryHistory } from './memory-history';
 
@@ -38,10 +38,11 @@ export class MemoryBroker implements Broker {
     this.stateHandler(true, 'ready');
   }
 
-  async publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
+  async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
     if (!this.open) throw new Error('memory broker is closed; publish before close()');
+    const dataElement = encodeData(data);
     const sequenced = this.store.append(channel, dataElement);
-    const envelope = sequenced?.envelope ?? Buffer.concat([Buffer.from([0x92, ENVELOPE_VERSION]), dataElement]);
+    const envelope = sequenced?.envelope ?? encodeUnsequencedEnvelope(dataElement);
     if (this.batchMs === 0) {
       if (this.channels.has(channel)) this.handler(channel, envelope);
     } else if (this.channels.has(channel)) {

@@ -130,8 +130,8 @@ export class RedisBroker implements Broker {
     }
   }
 
-  publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
-    return this.streams.publish(channel, dataElement);
+  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
+    return this.streams.publish(channel, data);
   }
 
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   if (plan.kind === 'single') for (const note of plan.notes) logger.info(note);
   // Loaded here, not at the top: --help and config errors must work even where uWS cannot load.
   const { BroadcasterServer } = await import('../server.js');
-  const server = new BroadcasterServer(options, logger);
+  const server = new BroadcasterServer(options, { logger });
   if (options.redisUrl === null) logger.info('no --redis-url: using the in-memory broker (single process)');
 
   let admin: import('../admin/admin-server.js').AdminServer | null = null;

@@ -1,6 +1,9 @@
 import type { Broker } from '../broker/broker';
 import type { TemplatedApp } from '../uws/uws';
 
+/** What the registry needs from the broker: the subscription calls. */
+export type SubscribingBroker = Pick<Broker, 'subscribe' | 'unsubscribe'>;
+
 /**
  * Keeps the broker subscribed to exactly the channels that have local subscribers. The count
  * of a channel is its uWS topic subscriber count plus "holds" taken by handshakes in progress,
@@ -10,8 +13,8 @@ export class ChannelRegistry {
   private readonly holds = new Map<string, number>();
 
   constructor(
-    private readonly app: TemplatedApp,
-    private readonly broker: Broker,
+    private readonly app: Pick<TemplatedApp, 'numSubscribers'>,
+    private readonly broker: SubscribingBroker,
     private readonly onDrop: (channel: string) => void = () => {},
   ) {}
 
