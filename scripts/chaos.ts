@@ -35,18 +35,19 @@ function numberFlag(value: string | undefined, name: string, def: number, min: n
 }
 
 function parse(): { size: RunSize; names: string[]; out: string } {
-  let values;
+  const options = {
+    scenario: { type: 'string' },
+    clients: { type: 'string' },
+    duration: { type: 'string' },
+    channels: { type: 'string' },
+    rate: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean' },
+  } as const;
+  let values: ReturnType<typeof parseArgs<{ options: typeof options; strict: true }>>['values'];
   try {
     ({ values } = parseArgs({
-      options: {
-        scenario: { type: 'string' },
-        clients: { type: 'string' },
-        duration: { type: 'string' },
-        channels: { type: 'string' },
-        rate: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean' },
-      },
+      options,
       strict: true,
     }));
   } catch (err) {

@@ -23,5 +23,5 @@ export function helpText(): string {
   }
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(width)}${text}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

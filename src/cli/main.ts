@@ -13,7 +13,7 @@ function version(): string {
 }
 
 async function main(): Promise<void> {
-  let request;
+  let request: ReturnType<typeof loadConfig>;
   try {
     request = loadConfig(process.argv.slice(2));
   } catch (err) {

@@ -10,7 +10,7 @@ import type { Sequenced } from './sequenced';
 /** What a WebSocket session needs from the hub: channel holds, positions and recovery recordings. */
 export interface SubscriptionHub {
   /** Reserves `channels` for a subscribe in progress; resolves when the broker receives them. */
-  hold(channels: readonly string[]): Promise<unknown>;
+  hold(channels: readonly string[]): Promise<void>;
   /** Releases holds taken by `hold`. */
   release(channels: readonly string[]): void;
   /** The last position this process forwarded on `channel`, or null. */
@@ -62,7 +62,7 @@ export class ChannelHub implements SubscriptionHub {
     });
   }
 
-  hold(channels: readonly string[]): Promise<unknown> {
+  hold(channels: readonly string[]): Promise<void> {
     return this.registry.hold(channels);
   }
 

@@ -19,9 +19,9 @@ export class ChannelRegistry {
   ) {}
 
   /** Reserves `channels` for a handshake in progress; resolves when the broker receives them. */
-  hold(channels: readonly string[]): Promise<void[]> {
+  async hold(channels: readonly string[]): Promise<void> {
     for (const channel of channels) this.holds.set(channel, (this.holds.get(channel) ?? 0) + 1);
-    return Promise.all(channels.map((channel) => this.broker.subscribe(channel)));
+    await Promise.all(channels.map((channel) => this.broker.subscribe(channel)));
   }
 
   /** Releases holds taken by `hold` (after the socket subscribed, or when the handshake was aborted). */

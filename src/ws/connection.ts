@@ -275,7 +275,7 @@ export class Connection implements CatchUpSocket, Expiring {
    * optionally leaves the topic first (a resync), then recovers and joins. Settles once the
    * channel is no longer pending.
    */
-  private join(channel: string, since: RecoveryPosition | null, held: Promise<unknown> | null, leaveFirst: boolean): Promise<SubscribeResult | null> {
+  private join(channel: string, since: RecoveryPosition | null, held: Promise<void> | null, leaveFirst: boolean): Promise<SubscribeResult | null> {
     (this.pending ??= new Set()).add(channel);
     const run = (): Promise<SubscribeResult | null> => {
       if (leaveFirst && !this.closed) this.socket?.unsubscribe(channel);

@@ -45,7 +45,7 @@ test('every HTTP error in PROTOCOL.md is a catalogue entry, and every catalogue 
     const statuses = (status ?? '').split(' / ');
     const errors = (error ?? '').split(' / ').map((e) => e.replaceAll('`', ''));
     assert.equal(statuses.length, errors.length, `row ${status} | ${error}`);
-    statuses.forEach((s, i) => documented.add(`${s} ${errors[i]}`));
+    for (const [i, s] of statuses.entries()) documented.add(`${s} ${errors[i]}`);
   }
   // Answers described in running text rather than tables.
   for (const match of protocol.matchAll(/`(\d{3}) (?:\{"error":"([a-z_]+)"|([a-z_]+)`)/g)) documented.add(`${match[1]} ${match[2] ?? match[3]}`);
