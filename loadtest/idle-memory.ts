@@ -93,8 +93,19 @@ function serverArgs(server: string, port: number): string[] {
   const pre = ['--expose-gc', ...(young2 ? ['--max-semi-space-size=2'] : []), '-r', PRELOAD];
   if (base === 'bc' || base === 'bc-jwt') {
     return [
-      ...pre, path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), '--workers', '1', '--port', String(port), '--host', '127.0.0.1', '--admin-port', '0',
-      '--log-level', 'info', ...(base === 'bc-jwt' ? ['--jwt-secret', BENCH_JWT_SECRET] : []),
+      ...pre,
+      path.join(ROOT, 'dist', 'src', 'cli', 'main.js'),
+      '--workers',
+      '1',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--admin-port',
+      '0',
+      '--log-level',
+      'info',
+      ...(base === 'bc-jwt' ? ['--jwt-secret', BENCH_JWT_SECRET] : []),
     ];
   }
   return [...pre, path.join(ROOT, 'dist', 'loadtest', 'peers', 'limit.js'), '--port', String(port)];
@@ -194,17 +205,26 @@ async function measure(server: string, channels: string, run: number, n: number,
       const per = (x: number, y: number): number => (opened > 0 ? Math.round((x - y) / opened) : 0);
       if (failed > 0) process.stdout.write(`  ${server} ${channels} ch run ${run + 1}: ${failed} client(s) failed to open\n`);
       return {
-        server, channels, run, opened, rssBefore: b.rss, rssAfter: a.rss,
+        server,
+        channels,
+        run,
+        opened,
+        rssBefore: b.rss,
+        rssAfter: a.rss,
         perConnection: per(a.rss, b.rss),
         heapUsedPerConnection: per(a.mem.heapUsed, b.mem.heapUsed),
         heapTotalPerConnection: per(a.mem.heapTotal, b.mem.heapTotal),
         externalPerConnection: per(a.mem.external, b.mem.external),
         nativePerConnection: per(a.rss - a.mem.heapTotal - a.mem.external, b.rss - b.mem.heapTotal - b.mem.external),
         marginal: {
-          rss: fit((s) => s.rss), heapUsed: fit((s) => s.mem.heapUsed), heapTotal: fit((s) => s.mem.heapTotal),
+          rss: fit((s) => s.rss),
+          heapUsed: fit((s) => s.mem.heapUsed),
+          heapTotal: fit((s) => s.mem.heapTotal),
           native: fit((s) => s.rss - s.mem.heapTotal - s.mem.external),
         },
-        steps, before: b.mem, after: a.mem,
+        steps,
+        before: b.mem,
+        after: a.mem,
       };
     } finally {
       clearInterval(watch);
@@ -234,7 +254,10 @@ async function main(): Promise<void> {
         process.stdout.write(
           `${s.padEnd(5)} ${c.padStart(9)} ch run ${r + 1}: ${x.opened} open, RSS ${(x.rssBefore / 1048576).toFixed(1)} -> ${(x.rssAfter / 1048576).toFixed(1)} MiB, ` +
             `${x.perConnection} B/conn (heapUsed ${x.heapUsedPerConnection} B, heapTotal ${x.heapTotalPerConnection} B, external ${x.externalPerConnection} B, native ${x.nativePerConnection} B)` +
-            (stepCount > 1 ? `; marginal ${x.marginal.rss} B/conn (heapUsed ${x.marginal.heapUsed}, heapTotal ${x.marginal.heapTotal}, native ${x.marginal.native})` : '') + '\n',
+            (stepCount > 1
+              ? `; marginal ${x.marginal.rss} B/conn (heapUsed ${x.marginal.heapUsed}, heapTotal ${x.marginal.heapTotal}, native ${x.marginal.native})`
+              : '') +
+            '\n',
         );
       }
     }

@@ -103,7 +103,8 @@ export class ChaosCluster {
     void proc.exited().then((code) => {
       live.delete(stop);
       this.logs.push(...proc.logs.map((l) => ({ ...l, server: i })));
-      if (!node.stopping || code !== 0) this.crashes.push(`server ${i} (pid ${proc.pid}) exited with ${code}${node.stopping ? ' on SIGTERM' : ''}: ${proc.stderr.slice(-500)}`);
+      if (!node.stopping || code !== 0)
+        this.crashes.push(`server ${i} (pid ${proc.pid}) exited with ${code}${node.stopping ? ' on SIGTERM' : ''}: ${proc.stderr.slice(-500)}`);
     });
     await this.untilReady(i, 10_000);
   }

@@ -55,16 +55,27 @@ export interface DeliveryFigures {
 }
 
 /** Computes the figures for every channel; `acked` and `history` are per channel. */
-export function tally(
-  clients: ChaosClient[],
-  ids: Map<string, IdTable>,
-  acked: Map<string, number[]>,
-  history: Map<string, HistoryIds>,
-): DeliveryFigures {
+export function tally(clients: ChaosClient[], ids: Map<string, IdTable>, acked: Map<string, number[]>, history: Map<string, HistoryIds>): DeliveryFigures {
   const f: DeliveryFigures = {
-    subscriptions: 0, expected: 0, delivered: 0, duplicates: 0, duplicateFrames: 0, outOfOrder: 0, lostSilent: 0, lostAnnounced: 0,
-    subscriptionsTold: 0, recoveredTrue: 0, recoveredFalse: 0, resyncFrames: 0, clientGaps: 0, errorReplies: 0, reconnects: 0,
-    closeCodes: {}, ackedNotInHistory: 0, storedTwice: 0, storedNotAcked: 0,
+    subscriptions: 0,
+    expected: 0,
+    delivered: 0,
+    duplicates: 0,
+    duplicateFrames: 0,
+    outOfOrder: 0,
+    lostSilent: 0,
+    lostAnnounced: 0,
+    subscriptionsTold: 0,
+    recoveredTrue: 0,
+    recoveredFalse: 0,
+    resyncFrames: 0,
+    clientGaps: 0,
+    errorReplies: 0,
+    reconnects: 0,
+    closeCodes: {},
+    ackedNotInHistory: 0,
+    storedTwice: 0,
+    storedNotAcked: 0,
   };
   // Every publication known to exist: acknowledged, in the history, or processed by any client.
   const expected = new Map<string, Uint8Array>();
@@ -95,7 +106,11 @@ export function tally(
     }
   }
   const counts = new Map<string, number>();
-  for (const [channel, known] of expected) counts.set(channel, known.reduce((a, b) => a + b, 0));
+  for (const [channel, known] of expected)
+    counts.set(
+      channel,
+      known.reduce((a, b) => a + b, 0),
+    );
   for (const c of clients) {
     f.reconnects += Math.max(0, c.connections - 1);
     for (const code of c.closes) f.closeCodes[code] = (f.closeCodes[code] ?? 0) + 1;

@@ -25,7 +25,12 @@ export interface FuzzReport {
 const hostile = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
-    fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double(),
+    fc.string({ maxLength: 300 }),
+    fc.uint8Array({ maxLength: 300 }),
     fc.array(tie('value'), { maxLength: 6 }),
     fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'a'), tie('value'), { maxKeys: 3 }),
   ),

@@ -106,7 +106,10 @@ export class BroadcasterServer {
       connections: this.connectionSet,
       isShuttingDown: () => this.shuttingDown,
     };
-    this.app.ws<ConnectionRef>(WS_PATH, createWsBehavior(ws, (channel, newCount, oldCount) => hub.onTopicCount(channel, newCount, oldCount)));
+    this.app.ws<ConnectionRef>(
+      WS_PATH,
+      createWsBehavior(ws, (channel, newCount, oldCount) => hub.onTopicCount(channel, newCount, oldCount)),
+    );
     registerHttpRoutes(this.app, {
       options: this.options,
       policies: this.policies,
@@ -148,7 +151,9 @@ export class BroadcasterServer {
     const { host, port } = this.options;
     const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen(host, port, resolve));
     if (socket === false) {
-      throw new ListenError(`cannot listen on ${host}:${port}: the address is in use by a process without SO_REUSEPORT or not available; choose another --port / --host`);
+      throw new ListenError(
+        `cannot listen on ${host}:${port}: the address is in use by a process without SO_REUSEPORT or not available; choose another --port / --host`,
+      );
     }
     this.listenSocket = socket;
     this.boundPort = uws.us_socket_local_port(socket as never);

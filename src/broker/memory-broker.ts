@@ -19,7 +19,11 @@ export class MemoryBroker implements Broker {
    * `batchMs` > 0 fans publications out in batches every `batchMs` ms: publications that arrive
    * within one window share each subscriber's write (far fewer syscalls under load).
    */
-  constructor(policies: HistoryPolicies, metaTtl: number, private readonly batchMs = 0) {
+  constructor(
+    policies: HistoryPolicies,
+    metaTtl: number,
+    private readonly batchMs = 0,
+  ) {
     this.store = new MemoryHistory(policies, metaTtl);
   }
 

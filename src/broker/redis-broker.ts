@@ -90,7 +90,10 @@ export class RedisBroker implements Broker {
       (conn) =>
         new RedisProbe(conn, options.probeInterval, options.probeTimeout, (waited) => {
           options.stats.brokerProbeFailures++;
-          this.logger.warn({ role: conn === this.pub ? 'publisher' : 'subscriber', waitedMs: waited }, 'redis connection stalled: PING unanswered, reconnecting');
+          this.logger.warn(
+            { role: conn === this.pub ? 'publisher' : 'subscriber', waitedMs: waited },
+            'redis connection stalled: PING unanswered, reconnecting',
+          );
         }),
     );
   }

@@ -77,14 +77,7 @@ export class RedisStreams {
     const policy = this.policies.for(channel);
     if (policy.size === 0) return null;
     const reply = await this.answered(() =>
-      this.scripted.bcHistoryBuffer(
-        `${this.prefix}h:${channel}`,
-        `${this.prefix}m:${channel}`,
-        since,
-        limit,
-        Math.max(this.metaTtl, policy.ttl),
-        newEpoch(),
-      ),
+      this.scripted.bcHistoryBuffer(`${this.prefix}h:${channel}`, `${this.prefix}m:${channel}`, since, limit, Math.max(this.metaTtl, policy.ttl), newEpoch()),
     );
     const publications: HistoryEntry[] = [];
     for (let i = 2; i + 1 < reply.length; i += 2) {

@@ -63,17 +63,20 @@ async function main(): Promise<void> {
       process.exit(1);
     }, options.shutdownTimeout);
     timer.unref();
-    server.stop().then(() => admin?.close()).then(
-      () => {
-        logger.info('stopped');
-        // Let the close frames leave before the process ends.
-        setTimeout(() => process.exit(0), 50);
-      },
-      (err: Error) => {
-        logger.error({ err: err.message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    server
+      .stop()
+      .then(() => admin?.close())
+      .then(
+        () => {
+          logger.info('stopped');
+          // Let the close frames leave before the process ends.
+          setTimeout(() => process.exit(0), 50);
+        },
+        (err: Error) => {
+          logger.error({ err: err.message }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -86,7 +89,11 @@ async function main(): Promise<void> {
   const port = await server.start();
   if (plan.kind === 'worker') {
     const { linkToSupervisor } = await import('../cluster/worker-link.js');
-    linkToSupervisor({ port, adminPort: plan.adminPort }, () => server.notReadyReason(), () => onSignal('supervisor gone'));
+    linkToSupervisor(
+      { port, adminPort: plan.adminPort },
+      () => server.notReadyReason(),
+      () => onSignal('supervisor gone'),
+    );
   }
 }
 

@@ -56,7 +56,10 @@ export class ChannelSequencer {
       const now = Date.now();
       if (now - this.lastWarning > 10_000) {
         this.lastWarning = now;
-        this.logger.warn({ channel, problem: view, invalid: this.stats.invalidEnvelopes }, 'dropped a publication that is not a valid envelope (see docs/PROTOCOL.md)');
+        this.logger.warn(
+          { channel, problem: view, invalid: this.stats.invalidEnvelopes },
+          'dropped a publication that is not a valid envelope (see docs/PROTOCOL.md)',
+        );
       }
       return;
     }
@@ -123,10 +126,7 @@ export class ChannelSequencer {
     const queue = state.queue ?? [];
     const firstQueued = queue.find((q) => q.view.offset !== null);
     const until = firstQueued?.view.offset ?? Infinity;
-    const complete =
-      page !== null &&
-      page.epoch === state.epoch.toString('latin1') &&
-      (page.publications[0]?.offset ?? page.top + 1) === state.offset + 1;
+    const complete = page !== null && page.epoch === state.epoch.toString('latin1') && (page.publications[0]?.offset ?? page.top + 1) === state.offset + 1;
     let repaired = 0;
     if (complete) {
       for (const entry of page.publications) {

@@ -63,8 +63,10 @@ export function upgradeHandler(ctx: WsDeps) {
     }
     const address = Buffer.from(res.getRemoteAddressAsText()).toString();
     const refusal = security.limits.acquire(address);
-    if (refusal === 'process') return refuse(res, Failures.processFull.http, `this process holds its maximum of ${security.limits.maxTotal} connections; try another`);
-    if (refusal === 'address') return refuse(res, Failures.tooManyFromAddress.http, `too many connections from ${address} (--max-connections-per-ip ${options.maxConnectionsPerIp})`);
+    if (refusal === 'process')
+      return refuse(res, Failures.processFull.http, `this process holds its maximum of ${security.limits.maxTotal} connections; try another`);
+    if (refusal === 'address')
+      return refuse(res, Failures.tooManyFromAddress.http, `too many connections from ${address} (--max-connections-per-ip ${options.maxConnectionsPerIp})`);
 
     const { channels } = request;
     const selected = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : (protocols[0] ?? '');

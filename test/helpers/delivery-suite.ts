@@ -49,8 +49,14 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       for (let i = 0; i < 50; i++) pub.ws.send(pack([Command.Publish, 100 + i, 'ws:1', Buffer.from(String(i))]));
       await pub.reply(149);
       const got = await sub.waitPublications(50, 'ws:1');
-      assert.deepEqual(got.map((p) => p.data.toString()), Array.from({ length: 50 }, (_, i) => String(i)));
-      assert.ok(pub.frames.every((f) => f[0] === 1), 'every publish acknowledged with an ok reply');
+      assert.deepEqual(
+        got.map((p) => p.data.toString()),
+        Array.from({ length: 50 }, (_, i) => String(i)),
+      );
+      assert.ok(
+        pub.frames.every((f) => f[0] === 1),
+        'every publish acknowledged with an ok reply',
+      );
       // A string payload stays a msgpack str.
       await pub.command(Command.Publish, 'ws:1', 'text');
       assert.equal((await sub.waitPublications(51, 'ws:1'))[50]!.data, 'text');
@@ -126,7 +132,10 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       assert.equal(wrongMethod.headers.get('allow'), 'POST');
       const plainWs = await fetch(`${server.http}/ws`);
       assert.equal(plainWs.status, 426);
-      await assert.rejects(connect('?channels=ok,bad%20name'), (err: Error & { status?: number }) => err.status === 400 && /invalid|may only contain/.test(err.message));
+      await assert.rejects(
+        connect('?channels=ok,bad%20name'),
+        (err: Error & { status?: number }) => err.status === 400 && /invalid|may only contain/.test(err.message),
+      );
       const health = await fetch(`${server.http}/healthz`);
       assert.deepEqual([health.status, await health.json()], [200, { status: 'ok' }]);
       const ready = await fetch(`${server.http}/readyz`);

@@ -10,7 +10,10 @@ import { sleep } from './wait';
 /** A private redis-server on a free loopback port, owned by one test file. */
 export class TestRedis {
   private proc: ChildProcess | null = null;
-  private constructor(readonly port: number, private readonly extraArgs: string[]) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
   /**
    * Starts a redis-server on a free port: without persistence, or with `persistent` an

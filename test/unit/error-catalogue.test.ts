@@ -16,7 +16,12 @@ function tableRows(text: string, header: string): string[][] {
   for (let i = 0; i < lines.length; i++) {
     if (!(lines[i] ?? '').startsWith(header)) continue;
     for (let j = i + 2; j < lines.length && (lines[j] ?? '').startsWith('|'); j++) {
-      rows.push((lines[j] ?? '').split('|').slice(1, -1).map((cell) => cell.trim()));
+      rows.push(
+        (lines[j] ?? '')
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
     }
   }
   return rows;
@@ -34,7 +39,10 @@ test('the close codes the server sends in PROTOCOL.md are exactly the catalogue 
   const rows = tableRows(protocol, '| code | when | what the client should do |');
   assert.ok(rows.length > 0, 'the close code table was found');
   // 1006 rows describe closes without a close frame: the server sends no code for them.
-  const documented = rows.map(([code]) => code ?? '').filter((code) => /^\d+$/.test(code)).map(Number);
+  const documented = rows
+    .map(([code]) => code ?? '')
+    .filter((code) => /^\d+$/.test(code))
+    .map(Number);
   assert.deepEqual(sorted(documented), sorted(failures.flatMap((f) => (f.close === undefined ? [] : [f.close]))));
 });
 
