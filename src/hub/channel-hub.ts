@@ -90,4 +90,9 @@ export class ChannelHub implements SubscriptionHub {
   closeRecording(channel: string, list: Sequenced[]): void {
     this.recovery.close(channel, list);
   }
+
+  /** Number of recordings open on `channel` (diagnostics and tests). */
+  recordingCount(channel: string): number {
+    return this.recovery.openCount(channel);
+  }
 }
