@@ -20,7 +20,8 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { num, parseFlags, str } from './cli-args.js';
 import { rssBytes } from './compare/proc-stats.js';
-import { freePort, startServer, stopProcess, type ServerProcess } from './compare/server-process.js';
+import { freePort } from '../harness/ports.js';
+import { type RunningProcess as ServerProcess, startProcess, stopProcess } from '../harness/processes.js';
 import { BENCH_JWT_SECRET, ROOT } from './compare/systems.js';
 import { benchToken } from './compare/run-compare.js';
 import { spread, type Spread } from './compare/report.js';
@@ -164,7 +165,7 @@ async function openClients(url: (i: number) => string, n: number, concurrency: n
 async function measure(server: string, channels: string, run: number, n: number, concurrency: number, stepCount: number): Promise<Sample> {
   const port = await freePort();
   const lines: MemoryLine[] = [];
-  const p = await startServer({ cmd: process.execPath, args: serverArgs(server, port) });
+  const p = await startProcess({ cmd: process.execPath, args: serverArgs(server, port) }, { keepLogs: false });
   try {
     p.child.stderr!.on('data', () => {});
     // startServer keeps stderr lines in p.tail; watch for the preload's lines there

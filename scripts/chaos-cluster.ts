@@ -3,10 +3,10 @@
  * processes (`--workers 1`, fixed ports so a restarted process comes back on the same address),
  * each with an admin port for its Prometheus counters. Every process is stopped by PID.
  */
-import { freePort } from '../test/helpers/free-port';
+import { freePort } from '../harness/ports';
 import { scrapeMetrics } from '../test/helpers/metrics-text';
-import { TestRedis } from '../test/helpers/redis-server';
-import { ServerProcess, type LogLine } from '../test/helpers/server-process';
+import { TestRedis } from '../harness/redis';
+import { ServerProcess, type LogLine } from '../harness/broadcaster';
 import { sleep } from '../test/helpers/wait';
 
 /** Server counters summed per scenario (names without the `broadcaster_` prefix). */

@@ -10,8 +10,9 @@ import type { LatencySummary } from '../generator/latency.js';
 import { autoSourceAddresses, DEFAULT_PER_ADDRESS } from '../generator/source-address.js';
 import { channelNames } from '../cli-args.js';
 import { cpuTimeUs, descendants, openFds, totalCpuUs, totalRss } from './proc-stats.js';
-import { startRedis, type PrivateRedis } from './redis-server.js';
-import { freePort, startServer, stopProcess, type ServerProcess } from './server-process.js';
+import { freePort } from '../../harness/ports.js';
+import { type RunningProcess as ServerProcess, startProcess, stopProcess } from '../../harness/processes.js';
+import { type TestRedis as PrivateRedis, startRedis } from '../../harness/redis.js';
 import { systemSpec, type SystemId } from './systems.js';
 import type { Workload } from './workloads.js';
 
@@ -147,8 +148,10 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
     const port = await freePort();
     const ports = [port];
     if (separate) while (ports.length < spec.processes) ports.push(await freePort());
-    if (spec.supervised) procs.push(await startServer(spec.command(port, redis?.url ?? ''), 30_000, spec.processes));
-    else for (let i = 0; i < spec.processes; i++) procs.push(await startServer(spec.command(separate ? ports[i]! : port, redis?.url ?? '')));
+    if (spec.supervised)
+      procs.push(await startProcess(spec.command(port, redis?.url ?? ''), { timeoutMs: 30_000, listeningLines: spec.processes, keepLogs: false }));
+    else
+      for (let i = 0; i < spec.processes; i++) procs.push(await startProcess(spec.command(separate ? ports[i]! : port, redis?.url ?? ''), { keepLogs: false }));
     const query = spec.jwtSecret !== undefined ? `token=${await benchToken(spec.jwtSecret)}` : '';
     await sleep(500);
     // a supervisor's workers are measured with it

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClientKind } from '../generator/client-types.js';
 import type { PublishVia } from '../publisher/transports.js';
-import type { Command } from './server-process.js';
+import type { Command } from '../../harness/processes.js';
 
 /** Identifiers of the comparable systems. */
 export const SYSTEM_IDS = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pack } from 'msgpackr';
-import { Command, ErrorCode } from '../../src/protocol/opcodes';
+import { Command, ErrorCode, Frame } from '../../src/protocol/opcodes';
 import type { ServerProcess } from './server-process';
 import { TestClient, httpPublish } from './test-client';
 
@@ -54,7 +54,7 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
         Array.from({ length: 50 }, (_, i) => String(i)),
       );
       assert.ok(
-        pub.frames.every((f) => f[0] === 1),
+        pub.frames.every((f) => f[0] === Frame.Reply),
         'every publish acknowledged with an ok reply',
       );
       // A string payload stays a msgpack str.
@@ -88,7 +88,7 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       assert.deepEqual((await bad.command(Command.Subscribe, 'x'.repeat(256))).slice(0, 3), [2, 3, ErrorCode.InvalidChannel]);
       assert.deepEqual((await bad.command(Command.Publish, 'bad:1', 7)).slice(0, 3), [2, 4, ErrorCode.BadRequest]);
       assert.deepEqual((await bad.command(Command.Publish, 'bad:1', Buffer.alloc(4097))).slice(0, 3), [2, 5, ErrorCode.MessageTooLarge]);
-      const noId = bad.frames.filter((f) => f[0] === 2 && f[1] === null);
+      const noId = bad.frames.filter((f) => f[0] === Frame.Error && f[1] === null);
       assert.equal(noId.length, 2, 'two malformed frames, two error replies without id');
       assert.ok(noId.every((f) => f[2] === ErrorCode.BadRequest));
       // The same connection and its neighbours still work.
