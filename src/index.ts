@@ -3,6 +3,7 @@ export { BroadcasterServer, ListenError, SHUTDOWN_REASON, type ServerDeps, type 
 export { Publisher, type PublisherOptions } from './publisher/publisher';
 export { encodeEnvelope, parseEnvelope, ENVELOPE_VERSION, type EnvelopeView } from './protocol/envelope';
 export { Command, Frame, ErrorCode, CloseCode } from './protocol/opcodes';
+export { Failures, type Failure, type HttpFailure } from './protocol/errors';
 export { channelNameProblem, isValidChannelName, MAX_CHANNEL_LENGTH } from './protocol/channel-name';
 export { defaultOptions, OPTION_SPECS, type Options, type LogLevel } from './config/options';
 export { loadConfig } from './config/load-config';

@@ -106,46 +106,36 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       cmd: NODE,
       args: [path.join(DIST, 'loadtest', 'peers', file), '--port', String(port), '--redis-url', redisUrl],
     });
+  // What most systems share: a raw client on /ws, channels under bc:, one process per start.
+  const rawOnWs = { id, redisPrefix: 'bc:', client: 'raw', path: '/ws', supervised: false } as const;
   switch (id) {
     case 'limit':
       return {
-        id,
+        ...rawOnWs,
         label: processes > 1 ? `limit uWS x${processes}` : 'limit uWS',
         via: 'redis',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: true,
         processes,
-        supervised: false,
         command: peer('limit.js'),
         unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
       };
     case 'limit-http':
       return {
-        id,
+        ...rawOnWs,
         label: 'limit uWS (HTTP fed)',
         via: 'http',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: false,
         processes: 1,
-        supervised: false,
         command: (port) => ({ cmd: NODE, args: [path.join(DIST, 'loadtest', 'peers', 'limit.js'), '--port', String(port)] }),
         unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
       };
     case 'bc-memory':
       return {
-        id,
+        ...rawOnWs,
         label: 'broadcaster memory',
         via: 'http',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: false,
         processes: 1,
-        supervised: false,
         command: bc(false),
         unavailable: needFile(BROADCASTER),
       };
@@ -153,15 +143,11 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       // raw envelope feed (no offsets): the baseline. With `processes` > 1 (workload d): that many
       // independent `--workers 1` processes.
       return {
-        id,
+        ...rawOnWs,
         label: processes > 1 ? `broadcaster redis x${processes} (--workers 1 each)` : 'broadcaster redis x1',
         via: 'redis',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: true,
         processes,
-        supervised: false,
         command: bc(true),
         unavailable: needFile(BROADCASTER),
       };
@@ -169,42 +155,31 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       // fed through the history path (offset + history stream + PUBLISH in one Lua script, size
       // 100, ttl 300 = the server's defaults): publications carry offsets, the sequencer runs
       return {
-        id,
+        ...rawOnWs,
         label: processes > 1 ? `broadcaster redis+history x${processes}` : 'broadcaster redis+history',
         via: 'redis-history',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: true,
         processes,
-        supervised: false,
         command: bc(true),
         unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-secure':
       // history feed + JWT (HS256) required at the upgrade + the default rate and connection limits
       return {
-        id,
+        ...rawOnWs,
         label: processes > 1 ? `broadcaster redis+history+jwt x${processes}` : 'broadcaster redis+history+jwt',
         via: 'redis-history',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: true,
         processes,
-        supervised: false,
         jwtSecret: BENCH_JWT_SECRET,
         command: bc(true, 1, ['--jwt-secret', BENCH_JWT_SECRET]),
         unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-n':
       return {
-        id,
+        ...rawOnWs,
         label: `broadcaster redis x${processes} (supervisor)`,
         via: 'redis',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: true,
         processes,
         supervised: true,
@@ -213,15 +188,11 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       };
     case 'bun':
       return {
-        id,
+        ...rawOnWs,
         label: processes > 1 ? `bun publish x${processes}` : 'bun publish',
         via: 'redis',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: true,
         processes,
-        supervised: false,
         command: (port, redisUrl) => ({
           cmd: bunBinary(),
           args: [path.join(ROOT, 'loadtest', 'peers', 'bun-peer.bun.ts'), '--port', String(port), '--redis-url', redisUrl],
@@ -230,15 +201,11 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       };
     case 'ws':
       return {
-        id,
+        ...rawOnWs,
         label: 'ws + ioredis',
         via: 'redis',
-        redisPrefix: 'bc:',
-        client: 'raw',
-        path: '/ws',
         needsRedis: true,
         processes: 1,
-        supervised: false,
         command: peer('ws-peer.js'),
         unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'ws-peer.js')),
       };
