@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { HEALTH_BODY, readiness } from '../http/readiness';
-import { Failures, type HttpFailure } from '../protocol/errors';
 import type { Logger } from '../log/logger';
+import { Failures, type HttpFailure } from '../protocol/errors';
 import { createMetricsRegistry, type MetricsSource } from './metrics';
 
 /** The admin listener could not start; the message names the option to change. */
@@ -32,10 +32,7 @@ export class AdminServer {
   private readonly http: Server;
   private readonly registry: Registry;
 
-  constructor(
-    private readonly source: MetricsSource,
-    private readonly logger: Logger,
-  ) {
+  constructor(private readonly source: MetricsSource, private readonly logger: Logger) {
     this.registry = createMetricsRegistry(source);
     this.http = createServer((req, res) => this.handle(req, res));
     this.http.keepAliveTimeout = 5000;
@@ -77,11 +74,7 @@ export class AdminServer {
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        reject(
-          new AdminListenError(
-            `cannot listen for admin requests on ${host}:${port}: ${err.code ?? err.message}; choose another --admin-port / --admin-host (each process uses --admin-port + its worker or instance number), or --admin-port 0 to disable`,
-          ),
-        );
+        reject(new AdminListenError(`cannot listen for admin requests on ${host}:${port}: ${err.code ?? err.message}; choose another --admin-port / --admin-host (each process uses --admin-port + its worker or instance number), or --admin-port 0 to disable`));
       };
       this.http.once('error', onError);
       this.http.listen(port, host, () => {

@@ -39,11 +39,7 @@ const COUNTERS: readonly CounterSpec[] = [
   ['invalid_envelopes_total', 'Publications from the broker dropped because they were not valid envelopes.', 'invalidEnvelopes'],
   ['messages_out_total', 'Publication frames handed to local subscribers (broker messages x local subscribers).', 'framesOut'],
   ['bytes_out_total', 'Bytes of publication frames handed to local subscribers.', 'bytesOut'],
-  [
-    'abnormal_closes_total',
-    'Connections closed without a close frame (1006): network loss, or a send backlog over --max-backpressure (slow consumer).',
-    'abnormalCloses',
-  ],
+  ['abnormal_closes_total', 'Connections closed without a close frame (1006): network loss, or a send backlog over --max-backpressure (slow consumer).', 'abnormalCloses'],
   ['broker_probe_failures_total', 'Broker connections reopened because a PING probe went unanswered (stalled Redis).', 'brokerProbeFailures'],
   ['gaps_detected_total', 'Offset gaps seen on publications arriving from the broker (missed by this process).', 'gapsDetected'],
   ['gaps_repaired_total', 'Offset gaps filled from history before newer publications were forwarded.', 'gapsRepaired'],
@@ -105,11 +101,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   const gauges: Array<[string, string, () => number]> = [
     ['connections', 'Open WebSocket connections.', () => source.connections],
     ['subscriptions', 'Channel subscriptions held by connections.', () => source.stats.subscriptions],
-    [
-      'channels',
-      'Channels this process receives from the broker (channels with at least one local subscriber).',
-      () => source.broker.subscribedChannels().size,
-    ],
+    ['channels', 'Channels this process receives from the broker (channels with at least one local subscriber).', () => source.broker.subscribedChannels().size],
     ['backpressure_bytes', 'Bytes queued in user space for all connections (sum of their send backlogs).', () => source.bufferedBytes()],
     ['ready', '1 when the process takes traffic (/readyz answers 200), else 0.', () => (source.notReadyReason() === null ? 1 : 0)],
   ];

@@ -10,10 +10,7 @@ export const MIN_JWT_SECRET_BYTES = 32;
  */
 export function checkOptions(options: Options, explicit: ReadonlySet<string>): Options {
   if (options.idleTimeout !== 0 && options.idleTimeout < 8) {
-    throw new ConfigError(
-      'idleTimeout',
-      `invalid idleTimeout ${options.idleTimeout}: set --idle-timeout / BROADCASTER_IDLE_TIMEOUT to 0 (off) or 8-960 seconds`,
-    );
+    throw new ConfigError('idleTimeout', `invalid idleTimeout ${options.idleTimeout}: set --idle-timeout / BROADCASTER_IDLE_TIMEOUT to 0 (off) or 8-960 seconds`);
   }
   if (options.maxBackpressure < options.maxMessageSize + 1024) {
     throw new ConfigError(
@@ -26,22 +23,13 @@ export function checkOptions(options: Options, explicit: ReadonlySet<string>): O
     throw new ConfigError('jwtSecret', 'give one token key: --jwt-secret, --jwt-public-key or --jwks-file, not several');
   }
   if (options.jwtSecret !== null && Buffer.byteLength(options.jwtSecret) < MIN_JWT_SECRET_BYTES) {
-    throw new ConfigError(
-      'jwtSecret',
-      `--jwt-secret / BROADCASTER_JWT_SECRET is too short: use at least ${MIN_JWT_SECRET_BYTES} random bytes (e.g. openssl rand -base64 48)`,
-    );
+    throw new ConfigError('jwtSecret', `--jwt-secret / BROADCASTER_JWT_SECRET is too short: use at least ${MIN_JWT_SECRET_BYTES} random bytes (e.g. openssl rand -base64 48)`);
   }
   if (keys > 0 && options.anonymous === 'allow' && explicit.has('anonymous')) {
-    throw new ConfigError(
-      'anonymous',
-      '--anonymous allow cannot be combined with a token key: anonymous access is off whenever keys are configured; remove --anonymous or the key',
-    );
+    throw new ConfigError('anonymous', '--anonymous allow cannot be combined with a token key: anonymous access is off whenever keys are configured; remove --anonymous or the key');
   }
   if (keys === 0 && options.anonymous === 'deny') {
-    throw new ConfigError(
-      'anonymous',
-      '--anonymous deny without a token key would refuse every client: configure --jwt-secret, --jwt-public-key or --jwks-file',
-    );
+    throw new ConfigError('anonymous', '--anonymous deny without a token key would refuse every client: configure --jwt-secret, --jwt-public-key or --jwks-file');
   }
   if ((options.tlsCert === null) !== (options.tlsKey === null)) {
     throw new ConfigError(options.tlsCert === null ? 'tlsCert' : 'tlsKey', 'TLS needs both --tls-cert and --tls-key');

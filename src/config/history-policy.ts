@@ -24,18 +24,12 @@ export function parseNamespaces(text: string): NamespacePolicy[] {
     const entry = raw.trim();
     const match = ENTRY.exec(entry);
     if (match === null) {
-      throw new ConfigError(
-        'historyNamespaces',
-        `invalid history namespace ${JSON.stringify(entry)}: set --history-namespaces / BROADCASTER_HISTORY_NAMESPACES to prefix=size/ttl entries, e.g. "chat:=100/300"`,
-      );
+      throw new ConfigError('historyNamespaces', `invalid history namespace ${JSON.stringify(entry)}: set --history-namespaces / BROADCASTER_HISTORY_NAMESPACES to prefix=size/ttl entries, e.g. "chat:=100/300"`);
     }
     const ttl = Number(match[3]);
     const size = Number(match[2]);
     if (size > 0 && ttl === 0) {
-      throw new ConfigError(
-        'historyNamespaces',
-        `invalid history namespace ${JSON.stringify(entry)}: a ttl of 0 seconds needs size 0; give a ttl of at least 1 second`,
-      );
+      throw new ConfigError('historyNamespaces', `invalid history namespace ${JSON.stringify(entry)}: a ttl of 0 seconds needs size 0; give a ttl of at least 1 second`);
     }
     return { prefix: match[1]!, size, ttl };
   });

@@ -55,7 +55,10 @@ function coerceList(spec: OptionSpec, raw: unknown, source: string): string[] {
 }
 
 function invalid(spec: OptionSpec, source: string, value: unknown): ConfigError {
-  return new ConfigError(spec.key, `invalid ${spec.key} ${JSON.stringify(value)} from ${source}: set --${spec.flag} / ${spec.env} to ${describeAllowed(spec)}`);
+  return new ConfigError(
+    spec.key,
+    `invalid ${spec.key} ${JSON.stringify(value)} from ${source}: set --${spec.flag} / ${spec.env} to ${describeAllowed(spec)}`,
+  );
 }
 
 /** Converts and checks one raw value (string from flags/env, any JSON value from the file). */
@@ -103,10 +106,7 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): Options[keyof O
       try {
         readFileSync(raw);
       } catch (err) {
-        throw new ConfigError(
-          spec.key,
-          `cannot read ${spec.key} file ${raw} from ${source}: ${(err as Error).message}; set --${spec.flag} / ${spec.env} to a readable file`,
-        );
+        throw new ConfigError(spec.key, `cannot read ${spec.key} file ${raw} from ${source}: ${(err as Error).message}; set --${spec.flag} / ${spec.env} to a readable file`);
       }
       return raw;
     case 'list':

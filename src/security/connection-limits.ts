@@ -23,10 +23,7 @@ export class ConnectionLimits {
   private total = 0;
   private readonly perAddress = new Map<string, number>();
 
-  constructor(
-    maxConnections: number,
-    private readonly maxPerAddress: number,
-  ) {
+  constructor(maxConnections: number, private readonly maxPerAddress: number) {
     const fds = openFilesLimit();
     this.maxTotal = maxConnections > 0 ? maxConnections : fds === null ? 1_000_000 : Math.max(1, fds - DESCRIPTOR_RESERVE);
   }

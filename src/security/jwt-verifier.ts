@@ -44,10 +44,7 @@ function readPatterns(payload: JwtPayload, claim: 'subscribe' | 'publish'): stri
 function algorithmOf(key: KeyObject, option: string): Algorithm {
   if (key.asymmetricKeyType === 'rsa') return 'RS256';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
-  throw new ConfigError(
-    option,
-    `--${option === 'jwtPublicKey' ? 'jwt-public-key' : 'jwks-file'} keys must be RSA (RS256) or EC P-256 (ES256), got ${key.asymmetricKeyType}`,
-  );
+  throw new ConfigError(option, `--${option === 'jwtPublicKey' ? 'jwt-public-key' : 'jwks-file'} keys must be RSA (RS256) or EC P-256 (ES256), got ${key.asymmetricKeyType}`);
 }
 
 /**

@@ -131,10 +131,7 @@ describe('admin port: Prometheus metrics and health', () => {
       const adminPort = await freePort();
       const c = await ServerProcess.start([...BASE, '--admin-port', String(adminPort)]);
       try {
-        await assert.rejects(
-          ServerProcess.start([...BASE, '--admin-port', String(adminPort)]),
-          /cannot listen for admin requests on 127\.0\.0\.1:\d+: EADDRINUSE; choose another --admin-port/,
-        );
+        await assert.rejects(ServerProcess.start([...BASE, '--admin-port', String(adminPort)]), /cannot listen for admin requests on 127\.0\.0\.1:\d+: EADDRINUSE; choose another --admin-port/);
       } finally {
         await c.stop();
       }

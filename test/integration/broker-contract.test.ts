@@ -44,10 +44,7 @@ function brokerContract(name: string, create: () => Broker): void {
       const payloads = [Buffer.from([0x92, 1, 0xc4, 0]), Buffer.alloc(70_000, 9), 'text'];
       for (const p of payloads) assert.equal(await broker.publish('c:1', p), null);
       await waitFor('3 messages', () => on('c:1').length === 3);
-      assert.deepEqual(
-        on('c:1'),
-        payloads.map((p) => [1, p]),
-      );
+      assert.deepEqual(on('c:1'), payloads.map((p) => [1, p]));
       assert.equal(await broker.history('c:1', 0, 10), null);
     });
 
@@ -78,20 +75,10 @@ function brokerContract(name: string, create: () => Broker): void {
       for (const data of ['a', 'b', 'c']) positions.push(await broker.publish('h:1', data));
       const epoch = positions[0]!.epoch;
       assert.match(epoch, /^[A-Za-z0-9_-]{12}$/);
-      assert.deepEqual(
-        positions,
-        [1, 2, 3].map((offset) => ({ offset, epoch })),
-      );
+      assert.deepEqual(positions, [1, 2, 3].map((offset) => ({ offset, epoch })));
       await waitFor('3 messages', () => on('h:1').length === 3);
       const envelopes = on('h:1');
-      assert.deepEqual(
-        envelopes.map((e) => e.slice(0, 4)),
-        [
-          [1, 'a', 1, epoch],
-          [1, 'b', 2, epoch],
-          [1, 'c', 3, epoch],
-        ],
-      );
+      assert.deepEqual(envelopes.map((e) => e.slice(0, 4)), [[1, 'a', 1, epoch], [1, 'b', 2, epoch], [1, 'c', 3, epoch]]);
       // The fifth element is when the broker stored it (ms since 1970, its clock).
       for (const e of envelopes) assert.ok(Math.abs(Number(e[4]) - Date.now()) < 60_000, `publishedAt ${e[4]}`);
     });
@@ -101,20 +88,10 @@ function brokerContract(name: string, create: () => Broker): void {
       const all = await broker.history('h:2', 0, 100);
       assert.ok(all !== null);
       assert.equal(all.top, 8);
-      assert.deepEqual(
-        all.publications.map((p) => p.offset),
-        [4, 5, 6, 7, 8],
-        'the last 5 are kept',
-      );
-      assert.deepEqual(
-        all.publications.map((p) => (unpack(p.envelope) as unknown[])[1]),
-        ['m4', 'm5', 'm6', 'm7', 'm8'],
-      );
+      assert.deepEqual(all.publications.map((p) => p.offset), [4, 5, 6, 7, 8], 'the last 5 are kept');
+      assert.deepEqual(all.publications.map((p) => (unpack(p.envelope) as unknown[])[1]), ['m4', 'm5', 'm6', 'm7', 'm8']);
       const page = await broker.history('h:2', 5, 2);
-      assert.deepEqual(
-        page!.publications.map((p) => p.offset),
-        [6, 7],
-      );
+      assert.deepEqual(page!.publications.map((p) => p.offset), [6, 7]);
       const none = await broker.history('h:2', 8, 10);
       assert.deepEqual([none!.top, none!.publications.length, none!.epoch], [8, 0, all.epoch]);
     });
@@ -149,8 +126,6 @@ after(async () => {
 const logger = createLogger('silent');
 brokerContract('memory', () => new MemoryBroker(policies, 3600));
 brokerContract('memory, batched every 5 ms', () => new MemoryBroker(policies, 3600, 5));
-brokerContract(
-  'redis',
-  () =>
-    new RedisBroker({ url: redis.url, prefix: 'contract:', logger, policies, metaTtl: 3600, probeInterval: 1000, probeTimeout: 3000, stats: createStats() }),
+brokerContract('redis', () =>
+  new RedisBroker({ url: redis.url, prefix: 'contract:', logger, policies, metaTtl: 3600, probeInterval: 1000, probeTimeout: 3000, stats: createStats() }),
 );

@@ -4,7 +4,7 @@ import { Command } from '../../src/protocol/opcodes';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
 import { ServerProcess } from '../helpers/server-process';
-import { ClientPool, type TestClient, httpPublish } from '../helpers/test-client';
+import { ClientPool, TestClient, httpPublish } from '../helpers/test-client';
 import { waitFor } from '../helpers/wait';
 
 type Result = { offset: number; epoch: string; recovered?: boolean };
@@ -30,13 +30,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     const res = await httpPublish(server.http, 'r:1', 'one');
     assert.deepEqual(res.json, { ok: true, channel: 'r:1', size: 3, offset: 1, epoch });
     assert.deepEqual(await c.command(Command.Publish, 'r:1', 'two'), [1, 2, { offset: 2, epoch }]);
-    assert.deepEqual(
-      (await c.waitPublications(2)).map((p) => [p.offset, p.data.toString()]),
-      [
-        [1, 'one'],
-        [2, 'two'],
-      ],
-    );
+    assert.deepEqual((await c.waitPublications(2)).map((p) => [p.offset, p.data.toString()]), [[1, 'one'], [2, 'two']]);
   });
 
   test('a client that reconnects with since= gets what it missed, in order, then live ones', async () => {
@@ -51,23 +45,11 @@ describe('offsets, history and recovery (memory broker)', () => {
     await back.until('subscribed frame', () => back.frames.some((f) => f[0] === 3));
     await httpPublish(server.http, 'r:2', 'm8');
     const got = await back.waitPublications(5);
-    assert.deepEqual(
-      got.map((p) => [p.offset, p.data.toString()]),
-      [
-        [4, 'm4'],
-        [5, 'm5'],
-        [6, 'm6'],
-        [7, 'm7'],
-        [8, 'm8'],
-      ],
-    );
+    assert.deepEqual(got.map((p) => [p.offset, p.data.toString()]), [[4, 'm4'], [5, 'm5'], [6, 'm6'], [7, 'm7'], [8, 'm8']]);
     // The subscribed frame comes after the recovered publications and before live ones.
     const order = back.frames.map((f) => (f[0] === 3 ? 'subscribed' : f[2]));
     assert.deepEqual(order, [4, 5, 6, 7, 'subscribed', 8]);
-    assert.deepEqual(
-      back.frames.find((f) => f[0] === 3),
-      [3, 'r:2', { offset: 7, epoch, recovered: true }],
-    );
+    assert.deepEqual(back.frames.find((f) => f[0] === 3), [3, 'r:2', { offset: 7, epoch, recovered: true }]);
   });
 
   test('recovery by command, and a resubscribe with a position while subscribed (resync)', async () => {
@@ -79,19 +61,13 @@ describe('offsets, history and recovery (memory broker)', () => {
     const other = await connect('');
     const [, , result] = await other.command(Command.Subscribe, 'r:3', 1, epoch);
     assert.deepEqual(result, { offset: 4, epoch, recovered: true });
-    assert.deepEqual(
-      other.publications().map((p) => p.offset),
-      [2, 3, 4],
-    );
+    assert.deepEqual(other.publications().map((p) => p.offset), [2, 3, 4]);
     // Resync: already subscribed, asks again from offset 2: gets 3 and 4 again, exactly once more.
     const [, , again] = await other.command(Command.Subscribe, 'r:3', 2, epoch);
     assert.deepEqual(again, { offset: 4, epoch, recovered: true });
     await httpPublish(server.http, 'r:3', 'm5');
     await other.waitPublications(6);
-    assert.deepEqual(
-      other.publications().map((p) => p.offset),
-      [2, 3, 4, 3, 4, 5],
-    );
+    assert.deepEqual(other.publications().map((p) => p.offset), [2, 3, 4, 3, 4, 5]);
   });
 
   test('a position older than the history, or of another epoch, is reported as not recovered', async () => {
@@ -106,10 +82,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.deepEqual((await wrong.command(Command.Subscribe, 'short:1', 6, 'another-epoch'))[2], { offset: 6, epoch, recovered: false });
     const exact = await connect('');
     assert.deepEqual((await exact.command(Command.Subscribe, 'short:1', 3, epoch))[2], { offset: 6, epoch, recovered: true });
-    assert.deepEqual(
-      exact.publications().map((p) => p.offset),
-      [4, 5, 6],
-    );
+    assert.deepEqual(exact.publications().map((p) => p.offset), [4, 5, 6]);
   });
 
   test('channels without history: no offsets, null results, 404 from the history endpoint', async () => {
@@ -139,10 +112,7 @@ describe('offsets, history and recovery (memory broker)', () => {
       { offset: 4, data: 'quoted', encoding: 'json' },
     ]);
     const page = (await (await fetch(`${server.http}/v1/channels/h:json/history?since=1&limit=2`)).json()) as { publications: Array<{ offset: number }> };
-    assert.deepEqual(
-      page.publications.map((p) => p.offset),
-      [2, 3],
-    );
+    assert.deepEqual(page.publications.map((p) => p.offset), [2, 3]);
     const bad = await fetch(`${server.http}/v1/channels/h:json/history?since=-1`);
     assert.deepEqual([bad.status, ((await bad.json()) as { error: string }).error], [400, 'invalid_parameter']);
     assert.equal((await fetch(`${server.http}/v1/channels/h:json/history`, { method: 'POST' })).status, 405);
@@ -150,10 +120,7 @@ describe('offsets, history and recovery (memory broker)', () => {
 
   test('bad positions are refused with documented answers', async () => {
     await assert.rejects(connect('?channels=a&since=a:x:e'), (err: Error & { status?: number }) => err.status === 400 && /offset/.test(err.message));
-    await assert.rejects(
-      connect('?channels=a&since=b:1:e'),
-      (err: Error & { status?: number }) => err.status === 400 && /missing from channels/.test(err.message),
-    );
+    await assert.rejects(connect('?channels=a&since=b:1:e'), (err: Error & { status?: number }) => err.status === 400 && /missing from channels/.test(err.message));
     await assert.rejects(connect('?channels=a&positions=yes'), (err: Error & { status?: number }) => err.status === 400);
     const c = await connect('');
     assert.deepEqual((await c.command(Command.Subscribe, 'a', -1, 'e')).slice(0, 3), [2, 1, 100]);
@@ -180,9 +147,6 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.equal(log.duplicates, 0);
     assert.equal(log.gaps, 0);
     assert.equal(client.connections, 6, 'reconnected after every cut');
-    assert.ok(
-      log.recovered.every((r) => r),
-      'every reconnect recovered',
-    );
+    assert.ok(log.recovered.every((r) => r), 'every reconnect recovered');
   });
 });

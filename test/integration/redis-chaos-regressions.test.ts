@@ -6,7 +6,7 @@ import { cleanupSteps } from '../helpers/cleanup';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
-import { type ServerProcess, startReady } from '../helpers/server-process';
+import { ServerProcess, startReady } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
 import { sleep, waitFor } from '../helpers/wait';
 
@@ -36,14 +36,10 @@ describe('chaos regressions (Redis)', () => {
     await waitFor('the probe to give up on the publisher connection', () => a.logs.some((l) => l.role === 'publisher' && /stalled/.test(String(l.msg))), 5000);
     // The dropped socket closes after ioredis's disconnectTimeout (2 s); the client then reconnects
     // and would resend what was unanswered. Resume Redis only once the publisher connection closed.
-    await waitFor(
-      'the publisher connection closed',
-      async () => {
-        const body = (await (await fetch(`${a.http}/readyz`)).json()) as { reason?: string };
-        return /unreachable|publisher connection down/.test(body.reason ?? '');
-      },
-      10_000,
-    );
+    await waitFor('the publisher connection closed', async () => {
+      const body = (await (await fetch(`${a.http}/readyz`)).json()) as { reason?: string };
+      return /unreachable|publisher connection down/.test(body.reason ?? '');
+    }, 10_000);
     redis.signal('SIGCONT');
     // Redis runs the command it had already read from the dropped connection; the server must not send it again.
     const status = (await reply).status;
@@ -54,32 +50,32 @@ describe('chaos regressions (Redis)', () => {
     else assert.equal(status, 503);
     // The publisher connection works again, and its probe too.
     await publishSequence([a.http], 'once:1', 1, 0, 2);
-    assert.deepEqual(
-      (await historyData(a.http, 'once:1')).data.filter((d) => d !== 'once'),
-      ['1', '2'],
-    );
+    assert.deepEqual((await historyData(a.http, 'once:1')).data.filter((d) => d !== 'once'), ['1', '2']);
   });
 
-  test('a resync (subscribe from a position while subscribed) that fails with 105 leaves the channel subscribed', async () => {
-    const redis = await TestRedis.start();
-    cleanup.push(() => redis.kill());
-    const a = await start(redis);
-    cleanup.push(() => a.stop());
-    const c = await TestClient.connect(a.wsUrl(''));
-    cleanup.push(() => c.close());
-    const [, , position] = await c.command(1, 'kept:1');
-    await httpPublish(a.http, 'kept:1', 'one');
-    await c.waitPublications(1);
-    await redis.kill();
-    await waitFor('not ready', async () => (await fetch(`${a.http}/readyz`)).status === 503);
-    // The resync cannot read history: an error reply, and the subscription must still stand.
-    const reply = await c.command(1, 'kept:1', 1, (position as { epoch: string }).epoch);
-    assert.deepEqual(reply.slice(0, 3), [2, 2, 105]);
-    await redis.restart();
-    await waitFor('ready', async () => (await fetch(`${a.http}/readyz`)).status === 200, 10_000);
-    await httpPublish(a.http, 'kept:1', 'two');
-    await c.waitPublications(2);
-  });
+  test(
+    'a resync (subscribe from a position while subscribed) that fails with 105 leaves the channel subscribed',
+    async () => {
+      const redis = await TestRedis.start();
+      cleanup.push(() => redis.kill());
+      const a = await start(redis);
+      cleanup.push(() => a.stop());
+      const c = await TestClient.connect(a.wsUrl(''));
+      cleanup.push(() => c.close());
+      const [, , position] = await c.command(1, 'kept:1');
+      await httpPublish(a.http, 'kept:1', 'one');
+      await c.waitPublications(1);
+      await redis.kill();
+      await waitFor('not ready', async () => (await fetch(`${a.http}/readyz`)).status === 503);
+      // The resync cannot read history: an error reply, and the subscription must still stand.
+      const reply = await c.command(1, 'kept:1', 1, (position as { epoch: string }).epoch);
+      assert.deepEqual(reply.slice(0, 3), [2, 2, 105]);
+      await redis.restart();
+      await waitFor('ready', async () => (await fetch(`${a.http}/readyz`)).status === 200, 10_000);
+      await httpPublish(a.http, 'kept:1', 'two');
+      await c.waitPublications(2);
+    },
+  );
 
   test('a subscriber reconnect that missed nothing counts no gap repair', async () => {
     const redis = await TestRedis.start();

@@ -66,10 +66,7 @@ describe('several processes on one Redis', () => {
     assert.equal((reply[2] as { offset: number }).offset, 2, 'the second publication on x:1');
     for (const client of [onA, onB]) {
       const got = await client.waitPublications(2, 'x:1');
-      assert.deepEqual(
-        got.map((p) => p.data.toString()),
-        ['from b', 'from a'],
-      );
+      assert.deepEqual(got.map((p) => p.data.toString()), ['from b', 'from a']);
     }
   });
 
@@ -90,13 +87,7 @@ describe('several processes on one Redis', () => {
     }
     for (const client of [onA, onB]) {
       const got = await client.waitPublications(2, 'raw:1');
-      assert.deepEqual(
-        got.map((p) => [p.data, p.offset]),
-        [
-          [Buffer.from('abc'), null],
-          ['from node', 1],
-        ],
-      );
+      assert.deepEqual(got.map((p) => [p.data, p.offset]), [[Buffer.from('abc'), null], ['from node', 1]]);
     }
   });
 
@@ -107,10 +98,7 @@ describe('several processes on one Redis', () => {
     await conn.publish('bc:inv:1', pack([1, Buffer.from('ok')]));
     conn.disconnect();
     const got = await client.waitPublications(1, 'inv:1');
-    assert.deepEqual(
-      got.map((p) => p.data),
-      [Buffer.from('ok')],
-    );
+    assert.deepEqual(got.map((p) => p.data), [Buffer.from('ok')]);
     await waitFor('warning log', () => a.logs.some((l) => /not a valid envelope/.test(String(l.msg))));
   });
 

@@ -12,18 +12,5 @@ after(async () => {
 });
 
 deliverySuite('redis broker', () =>
-  ServerProcess.start([
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    '--redis-url',
-    redis.url,
-    '--max-message-size',
-    '4096',
-    '--max-subscriptions-per-connection',
-    '8',
-    '--history-size',
-    '0',
-  ]),
+  ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--max-message-size', '4096', '--max-subscriptions-per-connection', '8', '--history-size', '0']),
 );

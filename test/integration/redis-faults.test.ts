@@ -61,18 +61,9 @@ describe('Redis faults', () => {
     });
     await httpPublish(b.http, 'f:1', 'after');
     await httpPublish(b.http, 'f:2', 'after 2');
-    assert.deepEqual(
-      (await onA.waitPublications(2, 'f:1')).map((p) => p.data.toString()),
-      ['before', 'after'],
-    );
-    assert.deepEqual(
-      (await onB.waitPublications(2, 'f:1')).map((p) => p.data.toString()),
-      ['before', 'after'],
-    );
-    assert.deepEqual(
-      (await onA.waitPublications(1, 'f:2')).map((p) => p.data.toString()),
-      ['after 2'],
-    );
+    assert.deepEqual((await onA.waitPublications(2, 'f:1')).map((p) => p.data.toString()), ['before', 'after']);
+    assert.deepEqual((await onB.waitPublications(2, 'f:1')).map((p) => p.data.toString()), ['before', 'after']);
+    assert.deepEqual((await onA.waitPublications(1, 'f:2')).map((p) => p.data.toString()), ['after 2']);
     assert.ok(a.logs.some((l) => l.msg === 'resubscribing channels'));
     assert.equal(onA.closed, null, 'clients stay connected through a Redis outage');
   });

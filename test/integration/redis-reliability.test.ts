@@ -4,7 +4,7 @@ import { cleanupSteps } from '../helpers/cleanup';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
-import { type ServerProcess, readyzStatus, startReady } from '../helpers/server-process';
+import { ServerProcess, readyzStatus, startReady } from '../helpers/server-process';
 import { sleep, waitFor } from '../helpers/wait';
 
 const HISTORY = ['--history-size', '5000', '--history-ttl', '600'];
@@ -40,10 +40,7 @@ describe('no silent loss with Redis', () => {
     cleanup.push(() => redis.kill());
     const a = await start(redis);
     const b = await start(redis);
-    cleanup.push(
-      () => a.stop(),
-      () => b.stop(),
-    );
+    cleanup.push(() => a.stop(), () => b.stop());
     const client = new RecoveringClient([a.wsUrl(), b.wsUrl()], ['restart:1']);
     cleanup.push(() => client.stop());
     await client.start();
@@ -62,10 +59,7 @@ describe('no silent loss with Redis', () => {
     cleanup.push(() => redis.kill());
     const a = await start(redis);
     const b = await start(redis);
-    cleanup.push(
-      () => a.stop(),
-      () => b.stop(),
-    );
+    cleanup.push(() => a.stop(), () => b.stop());
     const clients = [new RecoveringClient([a.wsUrl()], ['outage:1']), new RecoveringClient([b.wsUrl()], ['outage:1'])];
     cleanup.push(...clients.map((c) => () => c.stop()));
     await Promise.all(clients.map((c) => c.start()));
@@ -86,10 +80,7 @@ describe('no silent loss with Redis', () => {
     // A backlog big enough for the whole repaired burst (9.6 MB), so the client keeps its connection.
     const a = await start(redis, ['--max-backpressure', String(32 * 1024 * 1024)]);
     const b = await start(redis);
-    cleanup.push(
-      () => a.stop(),
-      () => b.stop(),
-    );
+    cleanup.push(() => a.stop(), () => b.stop());
     const admin = redis.client();
     cleanup.push(async () => admin.disconnect());
     await admin.config('SET', 'client-output-buffer-limit', 'pubsub 64kb 32kb 1');
@@ -170,10 +161,7 @@ describe('no silent loss with Redis', () => {
     cleanup.push(() => a.stop());
     const fast = new RecoveringClient([a.wsUrl()], ['slow:1']);
     const slow = new RecoveringClient([a.wsUrl()], ['slow:1']);
-    cleanup.push(
-      () => fast.stop(),
-      () => slow.stop(),
-    );
+    cleanup.push(() => fast.stop(), () => slow.stop());
     await Promise.all([fast.start(), slow.start()]);
     const socket = (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
@@ -187,9 +175,7 @@ describe('no silent loss with Redis', () => {
     const done = () => slow.logs.get('slow:1')!.data.length === 600 && slow.logs.get('slow:1')!.recovered.length === 1;
     await waitFor('slow closed and recovered', done, 20_000).catch((err: Error) => {
       const log = slow.logs.get('slow:1')!;
-      throw new Error(
-        `${err.message}: closes ${slow.closes}, got ${log.data.length}, gaps ${log.gaps}, duplicates ${log.duplicates}, recovered ${log.recovered}`,
-      );
+      throw new Error(`${err.message}: closes ${slow.closes}, got ${log.data.length}, gaps ${log.gaps}, duplicates ${log.duplicates}, recovered ${log.recovered}`);
     });
     assert.deepEqual(slow.closes, [1006], 'closed for its backlog');
     assert.deepEqual(slow.logs.get('slow:1')!.recovered, [true]);

@@ -91,10 +91,7 @@ describe('limits and replayed attacks', () => {
     assert.ok(other instanceof WebSocket, 'another address is unaffected');
     sockets.push(other as WebSocket);
     for (const ws of opened) ws.close();
-    await waitFor(
-      'slots freed',
-      async () => await open(server.wsUrl(), { localAddress: '127.0.0.1' }).then((r) => (r instanceof WebSocket ? (sockets.push(r), true) : false)),
-    );
+    await waitFor('slots freed', async () => (await open(server.wsUrl(), { localAddress: '127.0.0.1' }).then((r) => (r instanceof WebSocket ? (sockets.push(r), true) : false))));
   });
 
   test('--max-connections caps the process with 503', async () => {
@@ -102,18 +99,14 @@ describe('limits and replayed attacks', () => {
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await open(server.wsUrl()));
     sockets.push(...results.filter((r): r is WebSocket => r instanceof WebSocket));
-    assert.deepEqual(
-      results.map((r) => (r instanceof WebSocket ? 'open' : r)),
-      ['open', 'open', 'open', 503, 503],
-    );
+    assert.deepEqual(results.map((r) => (r instanceof WebSocket ? 'open' : r)), ['open', 'open', 'open', 503, 503]);
   });
 
   test('thousands of headers (ws CVE-2024-37890): the request is dropped, the server carries on', async () => {
     const server = await start([]);
     const closed = await new Promise<string>((resolve) => {
       const socket = netConnect(server.port, '127.0.0.1', () => {
-        let request =
-          'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+        let request = 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
         for (let i = 0; i < 3000; i++) request += `X-Header-${i}: value\r\n`;
         socket.write(`${request}\r\n`);
       });
@@ -164,27 +157,8 @@ describe('limits and replayed attacks', () => {
 
   test('TLS: wss:// and https:// with a self-signed certificate made here', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bc-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
     const server = await start(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
     assert.equal(server.logs.find((l) => l.msg === 'listening')?.tls, true);
     const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws?channels=tls:1`, { rejectUnauthorized: false });
@@ -204,10 +178,7 @@ describe('limits and replayed attacks', () => {
     }
     assert.ok((await received).includes(Buffer.from('secure')));
     ws.close();
-    const plain = await fetch(`http://127.0.0.1:${server.port}/healthz`).then(
-      () => 'answered',
-      () => 'refused',
-    );
+    const plain = await fetch(`http://127.0.0.1:${server.port}/healthz`).then(() => 'answered', () => 'refused');
     assert.equal(plain, 'refused', 'no plain HTTP on a TLS port');
   });
 
@@ -215,10 +186,7 @@ describe('limits and replayed attacks', () => {
     await assert.rejects(ServerProcess.start([...BASE, '--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.pem']), /cannot read tlsCert file/);
     await assert.rejects(ServerProcess.start([...BASE, '--jwt-secret', 'short']), /too short/);
     await assert.rejects(ServerProcess.start([...BASE, '--anonymous', 'deny']), /would refuse every client/);
-    const refused: Refusal = await ServerProcess.start([...BASE, '--jwt-secret', 'x'.repeat(40), '--anonymous', 'allow']).then(
-      () => new Error('started'),
-      (e: Refusal) => e,
-    );
+    const refused: Refusal = await ServerProcess.start([...BASE, '--jwt-secret', 'x'.repeat(40), '--anonymous', 'allow']).then(() => new Error('started'), (e: Refusal) => e);
     assert.match(refused.message, /cannot be combined/);
   });
 });

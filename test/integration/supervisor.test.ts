@@ -51,20 +51,14 @@ describe('supervisor (--workers 2 with Redis)', () => {
       const victim = workersWith(server, 'broker ready').get(0)!;
       assert.ok(readFileSync(`/proc/${victim}/cmdline`, 'utf8').split('\0').includes('--max-semi-space-size=2'), 'workers run with the young-generation cap');
       process.kill(victim, 'SIGKILL');
-      await waitFor('the crash to be logged', () =>
-        server.logs.some((l) => l.msg === 'worker exited unexpectedly; restarting it' && l.workerPid === victim && l.signal === 'SIGKILL'),
-      );
+      await waitFor('the crash to be logged', () => server.logs.some((l) => l.msg === 'worker exited unexpectedly; restarting it' && l.workerPid === victim && l.signal === 'SIGKILL'));
       const crash = server.logs.find((l) => l.msg === 'worker exited unexpectedly; restarting it')!;
       assert.equal(crash.worker, 0);
       assert.equal(crash.restartInMs, 100, 'first crash: shortest back-off');
-      await waitFor(
-        'a replacement worker 0 to be ready',
-        () => {
-          const pid = workersWith(server, 'broker ready').get(0);
-          return pid !== undefined && pid !== victim;
-        },
-        10_000,
-      );
+      await waitFor('a replacement worker 0 to be ready', () => {
+        const pid = workersWith(server, 'broker ready').get(0);
+        return pid !== undefined && pid !== victim;
+      }, 10_000);
       assert.equal(isAlive(victim), false);
       assert.equal(allWorkerPids(server).size, 3);
 
@@ -108,16 +102,11 @@ describe('supervisor (--workers 2 with Redis)', () => {
       await waitFor('every client to be connected again', () => clients.every((c) => c.open), 10_000);
       for (const client of clients) {
         assert.ok(client.closes.length >= 1, 'each client was moved at least once');
-        assert.ok(
-          client.closes.every((code) => code === 1001),
-          `only going-away closes, got ${client.closes.join(',')}`,
-        );
+        assert.ok(client.closes.every((code) => code === 1001), `only going-away closes, got ${client.closes.join(',')}`);
       }
       for (let i = 0; i < 5; i++) assert.equal((await httpPublish(`http://127.0.0.1:${port}`, 'roll:1', `after${i}`)).status, 200);
       for (const client of clients) assert.equal((await client.current.waitPublications(5, 'roll:1')).length, 5);
-      t.diagnostic(
-        `reconnects ${clients.reduce((n, c) => n + c.reconnects, 0)}, refused reconnect attempts ${clients.reduce((n, c) => n + c.failedAttempts, 0)}`,
-      );
+      t.diagnostic(`reconnects ${clients.reduce((n, c) => n + c.reconnects, 0)}, refused reconnect attempts ${clients.reduce((n, c) => n + c.failedAttempts, 0)}`);
       assert.ok(!server.logs.some((l) => l.msg === 'worker exited unexpectedly; restarting it'), 'no worker crashed');
     } finally {
       await Promise.allSettled(clients.map((c) => c.close()));

@@ -37,11 +37,7 @@ describe('systemd units and scripts', () => {
       writeFileSync(join(dir, 'broadcaster@.service'), unit);
       symlinkSync('broadcaster@.service', join(dir, 'broadcaster@3.service'));
       copyFileSync(join(systemdDir, 'broadcaster.target'), join(dir, 'broadcaster.target'));
-      const res = spawnSync(
-        'systemd-analyze',
-        ['verify', ...['broadcaster@.service', 'broadcaster@3.service', 'broadcaster.target'].map((f) => join(dir, f))],
-        { encoding: 'utf8', timeout: 30_000 },
-      );
+      const res = spawnSync('systemd-analyze', ['verify', ...['broadcaster@.service', 'broadcaster@3.service', 'broadcaster.target'].map((f) => join(dir, f))], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(res.error, undefined, `systemd-analyze did not run (${res.error?.message}): install it with apt-get install -y systemd, as .ci/run does`);
       assert.equal(res.status, 0, `systemd-analyze verify failed:\n${res.stderr}${res.stdout}`);
       assert.equal(res.stderr.trim(), '', 'no warnings');
@@ -59,21 +55,13 @@ describe('systemd units and scripts', () => {
     assert.equal(setting(unit, 'Restart'), 'always');
     assert.ok(Number(setting(unit, 'RestartSec')) >= 1);
     assert.ok(Number(setting(unit, 'LimitNOFILE')) >= 65536);
-    for (const [key, value] of [
-      ['NoNewPrivileges', 'yes'],
-      ['DynamicUser', 'yes'],
-      ['ProtectSystem', 'strict'],
-      ['Environment', 'BROADCASTER_INSTANCE=%i'],
-      ['Environment', 'NODE_OPTIONS=--max-semi-space-size=2'],
-    ]) {
+    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['DynamicUser', 'yes'], ['ProtectSystem', 'strict'], ['Environment', 'BROADCASTER_INSTANCE=%i'], ['Environment', 'NODE_OPTIONS=--max-semi-space-size=2']]) {
       assert.ok(unit.includes(`${key}=${value}`), `${key}=${value}`);
     }
     const envNames = new Set(OPTION_SPECS.map((s) => s.env));
     for (const line of env.split('\n').filter((l) => /^[A-Z]/.test(l))) assert.ok(envNames.has(line.split('=')[0]!), `${line} is an option`);
     const deployment = readFileSync(join(root, 'docs', 'DEPLOYMENT.md'), 'utf8');
-    for (const line of read('99-broadcaster.conf')
-      .split('\n')
-      .filter((l) => /^[a-z]/.test(l))) {
+    for (const line of read('99-broadcaster.conf').split('\n').filter((l) => /^[a-z]/.test(l))) {
       const key = line.split('=')[0]!.trim();
       assert.ok(deployment.includes(`\`${key}\``), `docs/DEPLOYMENT.md explains ${key}`);
     }
@@ -93,9 +81,7 @@ describe('systemd units and scripts', () => {
     // Stands in for systemctl: "restart broadcaster@N.service" stops instance N by PID (SIGTERM,
     // wait for exit) and starts a new one, recording its PID for cleanup.
     const fake = join(state, 'systemctl');
-    writeFileSync(
-      fake,
-      `#!/usr/bin/env bash
+    writeFileSync(fake, `#!/usr/bin/env bash
 set -euo pipefail
 [ "$1" = restart ] || { echo "fake systemctl: only restart is supported" >&2; exit 2; }
 i="\${2#broadcaster@}"; i="\${i%.service}"
@@ -104,8 +90,7 @@ kill -TERM "$pid"
 while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
 "$NODE" "$CLI" $ARGS --instance "$i" </dev/null >>"$STATE/$i.log" 2>&1 &
 echo $! > "$STATE/$i.pid"
-`,
-    );
+`);
     chmodSync(fake, 0o755);
     try {
       for (const i of [0, 1]) {
@@ -113,10 +98,7 @@ echo $! > "$STATE/$i.pid"
         first.push(server);
         writeFileSync(join(state, `${i}.pid`), String(server.pid));
         await waitFor(`instance ${i} ready`, () => server.logs.some((l) => l.msg === 'broker ready'));
-        assert.ok(
-          server.logs.some((l) => l.msg === 'admin listening' && l.port === adminBase + i),
-          'admin port = base + instance',
-        );
+        assert.ok(server.logs.some((l) => l.msg === 'admin listening' && l.port === adminBase + i), 'admin port = base + instance');
       }
       for (let i = 0; i < 12; i++) clients.push(await ReconnectingClient.connect(`ws://127.0.0.1:${port}/ws?channels=rr:1`));
 
@@ -138,9 +120,7 @@ echo $! > "$STATE/$i.pid"
       }
       for (let i = 0; i < 5; i++) assert.equal((await httpPublish(`http://127.0.0.1:${port}`, 'rr:1', `after${i}`)).status, 200);
       for (const client of clients) assert.equal((await client.current.waitPublications(5, 'rr:1')).length, 5);
-      t.diagnostic(
-        `reconnects ${clients.reduce((n, c) => n + c.reconnects, 0)}, refused reconnect attempts ${clients.reduce((n, c) => n + c.failedAttempts, 0)}`,
-      );
+      t.diagnostic(`reconnects ${clients.reduce((n, c) => n + c.reconnects, 0)}, refused reconnect attempts ${clients.reduce((n, c) => n + c.failedAttempts, 0)}`);
     } finally {
       await Promise.allSettled(clients.map((c) => c.close()));
       await Promise.allSettled(first.map((s) => s.stop()));

@@ -16,18 +16,8 @@ function fails(bytes: Uint8Array, code: number, id: number | null, message: RegE
 
 test('decodes every command', () => {
   assert.deepEqual(decodeCommand(pack([1, 7, 'news']), LIMIT), { op: Command.Subscribe, id: 7, channel: 'news', since: null });
-  assert.deepEqual(decodeCommand(pack([1, 7, 'news', 42, 'abc']), LIMIT), {
-    op: Command.Subscribe,
-    id: 7,
-    channel: 'news',
-    since: { offset: 42, epoch: 'abc' },
-  });
-  assert.deepEqual(decodeCommand(pack([1, 7, 'news', 2 ** 40, 'abc']), LIMIT), {
-    op: Command.Subscribe,
-    id: 7,
-    channel: 'news',
-    since: { offset: 2 ** 40, epoch: 'abc' },
-  });
+  assert.deepEqual(decodeCommand(pack([1, 7, 'news', 42, 'abc']), LIMIT), { op: Command.Subscribe, id: 7, channel: 'news', since: { offset: 42, epoch: 'abc' } });
+  assert.deepEqual(decodeCommand(pack([1, 7, 'news', 2 ** 40, 'abc']), LIMIT), { op: Command.Subscribe, id: 7, channel: 'news', since: { offset: 2 ** 40, epoch: 'abc' } });
   assert.deepEqual(decodeCommand(pack([2, 8, 'news']), LIMIT), { op: Command.Unsubscribe, id: 8, channel: 'news' });
   assert.deepEqual(decodeCommand(pack([3, 9, 'news', Buffer.from('x')]), LIMIT), { op: Command.Publish, id: 9, channel: 'news', data: Buffer.from('x') });
   assert.deepEqual(decodeCommand(pack([3, 9, 'news', 'text']), LIMIT), { op: Command.Publish, id: 9, channel: 'news', data: 'text' });
@@ -37,17 +27,9 @@ test('decodes every command', () => {
 test('documented hex examples decode as the protocol document says', () => {
   assert.deepEqual(decodeCommand(Buffer.from('930101a46e657773', 'hex'), LIMIT), { op: Command.Subscribe, id: 1, channel: 'news', since: null });
   assert.deepEqual(decodeCommand(Buffer.from('950106a46e657773 05 a3616263'.replace(/ /g, ''), 'hex'), LIMIT), {
-    op: Command.Subscribe,
-    id: 6,
-    channel: 'news',
-    since: { offset: 5, epoch: 'abc' },
+    op: Command.Subscribe, id: 6, channel: 'news', since: { offset: 5, epoch: 'abc' },
   });
-  assert.deepEqual(decodeCommand(Buffer.from('940302a46e657773c4026869', 'hex'), LIMIT), {
-    op: Command.Publish,
-    id: 2,
-    channel: 'news',
-    data: Buffer.from('hi'),
-  });
+  assert.deepEqual(decodeCommand(Buffer.from('940302a46e657773c4026869', 'hex'), LIMIT), { op: Command.Publish, id: 2, channel: 'news', data: Buffer.from('hi') });
   assert.deepEqual(decodeCommand(Buffer.from('920403', 'hex'), LIMIT), { op: Command.Ping, id: 3 });
 });
 

@@ -12,10 +12,7 @@ import { buildPublicationFrame } from '../../src/protocol/publication-frame';
 const root = join(__dirname, '..', '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const protocol = readFileSync(join(root, 'docs', 'PROTOCOL.md'), 'utf8');
-const hex = (bytes: Uint8Array): string =>
-  Buffer.from(bytes)
-    .toString('hex')
-    .replace(/(..)(?!$)/g, '$1 ');
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
 
 test('README documents every option with its flag, environment variable and config key', () => {
   for (const spec of OPTION_SPECS) {
@@ -46,14 +43,7 @@ test('the hex examples in PROTOCOL.md are what the code reads and writes', () =>
     encodeResync('news', 'epoch changed'),
   ];
   for (const bytes of produced) assert.ok(protocol.includes(hex(bytes)), `missing ${hex(bytes)}`);
-  const commands = [
-    '93 01 01 a4 6e 65 77 73',
-    '95 01 06 a4 6e 65 77 73 05 a3 61 62 63',
-    '93 02 02 a4 6e 65 77 73',
-    '94 03 03 a4 6e 65 77 73 c4 02 68 69',
-    '92 04 05',
-    '93 05 07 a6 65 79 4a 2e 2e 2e',
-  ];
+  const commands = ['93 01 01 a4 6e 65 77 73', '95 01 06 a4 6e 65 77 73 05 a3 61 62 63', '93 02 02 a4 6e 65 77 73', '94 03 03 a4 6e 65 77 73 c4 02 68 69', '92 04 05', '93 05 07 a6 65 79 4a 2e 2e 2e'];
   for (const example of commands) {
     assert.ok(protocol.includes(example), example);
     decodeCommand(Buffer.from(example.replace(/ /g, ''), 'hex'), 100);

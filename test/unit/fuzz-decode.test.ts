@@ -23,13 +23,8 @@ function decodesSafely(bytes: Uint8Array): boolean {
 const anyValue = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer(),
-    fc.double(),
-    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
-    fc.string(),
-    fc.uint8Array({ maxLength: 64 }),
+    fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
+    fc.string(), fc.uint8Array({ maxLength: 64 }),
     fc.array(tie('value'), { maxLength: 5 }),
     fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'a'), tie('value'), { maxKeys: 3 }),
   ),
@@ -40,20 +35,14 @@ test('random bytes only ever give typed protocol errors', () => {
 });
 
 test('well-formed frames with wrong types in every field give typed errors, never a crash', () => {
-  fc.assert(
-    fc.property(fc.array(anyValue, { maxLength: 7 }), (frame) => decodesSafely(pack(frame))),
-    { numRuns: 20_000 },
-  );
+  fc.assert(fc.property(fc.array(anyValue, { maxLength: 7 }), (frame) => decodesSafely(pack(frame))), { numRuns: 20_000 });
 });
 
 test('truncated valid frames are refused as bad requests', () => {
   const valid = [pack([1, 1, 'news']), pack([3, 2, 'news', Buffer.alloc(300)]), pack([1, 3, 'news', 5, 'epoch'])];
   for (const frame of valid) {
     for (let cut = 0; cut < frame.length; cut++) {
-      assert.throws(
-        () => decodeCommand(frame.subarray(0, cut), LIMIT),
-        (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.BadRequest,
-      );
+      assert.throws(() => decodeCommand(frame.subarray(0, cut), LIMIT), (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.BadRequest);
     }
   }
 });
@@ -61,10 +50,7 @@ test('truncated valid frames are refused as bad requests', () => {
 test('huge declared lengths are refused before anything is allocated', () => {
   for (const header of ['9301 01 db ffffffff', '9403 01 a16e c6 ffffffff', '9403 01 da ffff', '93 01 01 c5 ffff 00']) {
     const bytes = Buffer.from(header.replace(/ /g, ''), 'hex');
-    assert.throws(
-      () => decodeCommand(bytes, LIMIT),
-      (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.BadRequest && /declares more bytes|truncated/.test(err.message),
-    );
+    assert.throws(() => decodeCommand(bytes, LIMIT), (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.BadRequest && /declares more bytes|truncated/.test(err.message));
   }
 });
 

@@ -15,10 +15,7 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}): Readonly<Options> {
 }
 
 function refused(argv: string[], env: NodeJS.ProcessEnv, option: string, message: RegExp): void {
-  assert.throws(
-    () => loadConfig(argv, env),
-    (err: unknown) => err instanceof ConfigError && err.option === option && message.test(err.message),
-  );
+  assert.throws(() => loadConfig(argv, env), (err: unknown) => err instanceof ConfigError && err.option === option && message.test(err.message));
 }
 
 function tempFile(content: string): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConfigError } from '../../src/config/config-error';
+import { ConfigError } from '../../src/config/config-error';
 import { defaultOptions, type Options } from '../../src/config/options';
 import { WORKER_INDEX_ENV, planProcesses } from '../../src/cluster/process-plan';
 import { restartDelay } from '../../src/cluster/supervisor';
@@ -24,18 +24,11 @@ test('without Redis: one process, and it says why', () => {
 
 test('--port 0: auto means one process; an explicit --workers N is refused naming the fix', () => {
   assert.equal(planProcesses(opts({ redisUrl: REDIS, port: 0 }), {}, 8).kind, 'single');
-  assert.throws(
-    () => planProcesses(opts({ redisUrl: REDIS, port: 0, workers: 2 }), {}, 8),
-    (err: ConfigError) => err.option === 'workers' && /set --port to a fixed port, or --workers 1/.test(err.message),
-  );
+  assert.throws(() => planProcesses(opts({ redisUrl: REDIS, port: 0, workers: 2 }), {}, 8), (err: ConfigError) => err.option === 'workers' && /set --port to a fixed port, or --workers 1/.test(err.message));
 });
 
 test('--instance: one process per unit; admin port = base + instance (+ worker index)', () => {
-  assert.deepEqual(planProcesses(opts({ redisUrl: REDIS, instance: 3, adminPort: 9100 }), {}, 8), {
-    kind: 'single',
-    adminPort: 9103,
-    notes: ['running one process: --instance 3 means the service manager runs one process per unit'],
-  });
+  assert.deepEqual(planProcesses(opts({ redisUrl: REDIS, instance: 3, adminPort: 9100 }), {}, 8), { kind: 'single', adminPort: 9103, notes: ['running one process: --instance 3 means the service manager runs one process per unit'] });
   assert.throws(() => planProcesses(opts({ redisUrl: REDIS, instance: 3, workers: 2 }), {}, 8), /set --workers 1/);
   assert.deepEqual(planProcesses(opts({ redisUrl: REDIS, adminPort: 9100 }), { [WORKER_INDEX_ENV]: '2' }, 8), { kind: 'worker', index: 2, adminPort: 9102 });
   assert.equal((planProcesses(opts({}), {}, 1) as { adminPort: number | null }).adminPort, null, 'admin disabled by default');
