@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     pipelining: num(f, 'pipelining', 1, 1, 100),
     duration: num(f, 'duration', 10, 1, 300),
   });
-  process.stdout.write(autocannon.printResult(result) + '\n');
+  process.stdout.write(`${autocannon.printResult(result)}\n`);
   const summary = {
     url: result.url,
     requestsPerSec: { mean: result.requests.average, p50: result.requests.p50, min: result.requests.min },
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     errors: result.errors,
     timeouts: result.timeouts,
   };
-  process.stdout.write(JSON.stringify(summary) + '\n');
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
   process.exitCode = result.non2xx > 0 || result.errors > 0 ? 1 : 0;
 }
 

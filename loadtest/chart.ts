@@ -77,7 +77,10 @@ export function panel(title: string, unit: string, series: readonly Series[], ox
     const c = COLORS[i % COLORS.length]!;
     const pts = s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`);
     if (pts.length > 1) out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    for (const p of s.points) out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${c}"><title>${esc(s.name)}: ${fmt(p.y)} ${esc(unit)} at ${p.x} subs</title></circle>`);
+    for (const p of s.points)
+      out.push(
+        `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${c}"><title>${esc(s.name)}: ${fmt(p.y)} ${esc(unit)} at ${p.x} subs</title></circle>`,
+      );
   });
   return out.join('\n');
 }
@@ -98,8 +101,24 @@ export function renderChart(rows: readonly SummaryRow[], caption: string): strin
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    panel('Delivered messages per second', 'msgs/s', series((r) => r.deliveredPerSec.median), 80, 50, 360, 300),
-    panel('Publish-to-receive latency p99', 'ms', series((r) => r.p99.median), 580, 50, 360, 300),
+    panel(
+      'Delivered messages per second',
+      'msgs/s',
+      series((r) => r.deliveredPerSec.median),
+      80,
+      50,
+      360,
+      300,
+    ),
+    panel(
+      'Publish-to-receive latency p99',
+      'ms',
+      series((r) => r.p99.median),
+      580,
+      50,
+      360,
+      300,
+    ),
   ];
   systems.forEach((name, i) => {
     const x = 80 + (i % 4) * 220;
@@ -125,7 +144,7 @@ function main(): void {
   if (rows.length === 0) rows = data.rows;
   const env = data.environment;
   const caption = `${data.startedAt}  ${env !== undefined ? `${env.cpus} CPUs, Node ${env.node}` : ''}  workloads: ${[...new Set(rows.map((r) => r.workload))].join(', ')}`;
-  const out = str(f, 'out', input.replace(/\.json$/, '') + '.svg');
+  const out = str(f, 'out', `${input.replace(/\.json$/, '')}.svg`);
   fs.writeFileSync(out, renderChart(rows, caption));
   process.stdout.write(`chart written to ${out}\n`);
 }

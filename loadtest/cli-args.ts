@@ -11,11 +11,11 @@ export function parseFlags(argv: string[], strings: readonly string[], switches:
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const s of strings) options[s] = { type: 'string' };
   for (const s of switches) options[s] = { type: 'boolean' };
-  options['help'] = { type: 'boolean' };
+  options.help = { type: 'boolean' };
   try {
     const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-    if (values['help'] === true) {
-      process.stdout.write(usage + '\n');
+    if (values.help === true) {
+      process.stdout.write(`${usage}\n`);
       process.exit(0);
     }
     return values as Flags;

@@ -35,7 +35,9 @@ async function main(): Promise<void> {
     ['verbose'],
     USAGE,
   );
-  const systems = str(f, 'systems', SYSTEM_IDS.join(',')).split(',').filter((s) => s !== '') as SystemId[];
+  const systems = str(f, 'systems', SYSTEM_IDS.join(','))
+    .split(',')
+    .filter((s) => s !== '') as SystemId[];
   for (const s of systems) {
     if (!(SYSTEM_IDS as readonly string[]).includes(s)) {
       process.stderr.write(`unknown system ${s}; known: ${SYSTEM_IDS.join(', ')}\n`);
@@ -43,8 +45,8 @@ async function main(): Promise<void> {
     }
   }
   const workloads = resolveWorkloads(str(f, 'workloads', 'a'));
-  const duration = f['duration'];
-  const subs = f['subscribers'];
+  const duration = f.duration;
+  const subs = f.subscribers;
   for (const w of workloads) {
     if (duration !== undefined) w.duration = num(f, 'duration', w.duration, 0.5, 600);
     if (subs !== undefined) w.subscribers = num(f, 'subscribers', w.subscribers, 1, 200_000);
@@ -56,19 +58,22 @@ async function main(): Promise<void> {
     repeat: num(f, 'repeat', 1, 1, 20),
     generatorWorkers: num(f, 'gen-workers', 1, 1, 32),
     verbose: bool(f, 'verbose'),
-    log: (line) => process.stdout.write(line + '\n'),
+    log: (line) => process.stdout.write(`${line}\n`),
   };
   const environment = describeEnvironment();
   const startedAt = new Date().toISOString();
   const runs = await runComparison(cfg);
   const rows = summarize(runs);
   const targets = checkTargets(rows);
-  process.stdout.write(formatTables(rows) + '\n\nTargets (issue 3):\n');
+  process.stdout.write(`${formatTables(rows)}\n\nTargets (issue 3):\n`);
   for (const t of targets) process.stdout.write(`  [${t.status}] ${t.target}: ${t.measured}\n`);
   process.stdout.write(`\n${environment.cpus} CPUs (${environment.cpu}), Node ${environment.node}, ${JSON.stringify(environment.versions)}\n`);
   const out = str(f, 'out', path.join('loadtest', 'results', `compare-${startedAt.replace(/[:.]/g, '-')}.json`));
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), environment, config: { ...cfg, log: undefined }, rows, targets, runs }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), environment, config: { ...cfg, log: undefined }, rows, targets, runs }, null, 2),
+  );
   process.stdout.write(`results written to ${out}\n`);
 }
 

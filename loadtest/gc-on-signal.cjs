@@ -17,5 +17,5 @@ process.on('SIGUSR2', () => {
   const dir = process.env.GC_ON_SIGNAL_SNAPSHOT_DIR;
   let snapshot;
   if (dir) snapshot = require('node:v8').writeHeapSnapshot(require('node:path').join(dir, `heap-${process.pid}-${Date.now()}.heapsnapshot`));
-  process.stderr.write(JSON.stringify({ msg: 'gc-on-signal', ...m, ...(snapshot ? { snapshot } : {}) }) + '\n');
+  process.stderr.write(`${JSON.stringify({ msg: 'gc-on-signal', ...m, ...(snapshot ? { snapshot } : {}) })}\n`);
 });

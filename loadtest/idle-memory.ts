@@ -20,7 +20,8 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { num, parseFlags, str } from './cli-args.js';
 import { rssBytes } from './compare/proc-stats.js';
-import { freePort, startServer, stopProcess, type ServerProcess } from './compare/server-process.js';
+import { freePort } from '../harness/ports.js';
+import { type RunningProcess as ServerProcess, startProcess, stopProcess } from '../harness/processes.js';
 import { BENCH_JWT_SECRET, ROOT } from './compare/systems.js';
 import { benchToken } from './compare/run-compare.js';
 import { spread, type Spread } from './compare/report.js';
@@ -93,8 +94,19 @@ function serverArgs(server: string, port: number): string[] {
   const pre = ['--expose-gc', ...(young2 ? ['--max-semi-space-size=2'] : []), '-r', PRELOAD];
   if (base === 'bc' || base === 'bc-jwt') {
     return [
-      ...pre, path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), '--workers', '1', '--port', String(port), '--host', '127.0.0.1', '--admin-port', '0',
-      '--log-level', 'info', ...(base === 'bc-jwt' ? ['--jwt-secret', BENCH_JWT_SECRET] : []),
+      ...pre,
+      path.join(ROOT, 'dist', 'src', 'cli', 'main.js'),
+      '--workers',
+      '1',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--admin-port',
+      '0',
+      '--log-level',
+      'info',
+      ...(base === 'bc-jwt' ? ['--jwt-secret', BENCH_JWT_SECRET] : []),
     ];
   }
   return [...pre, path.join(ROOT, 'dist', 'loadtest', 'peers', 'limit.js'), '--port', String(port)];
@@ -153,7 +165,7 @@ async function openClients(url: (i: number) => string, n: number, concurrency: n
 async function measure(server: string, channels: string, run: number, n: number, concurrency: number, stepCount: number): Promise<Sample> {
   const port = await freePort();
   const lines: MemoryLine[] = [];
-  const p = await startServer({ cmd: process.execPath, args: serverArgs(server, port) });
+  const p = await startProcess({ cmd: process.execPath, args: serverArgs(server, port) }, { keepLogs: false });
   try {
     p.child.stderr!.on('data', () => {});
     // startServer keeps stderr lines in p.tail; watch for the preload's lines there
@@ -194,17 +206,26 @@ async function measure(server: string, channels: string, run: number, n: number,
       const per = (x: number, y: number): number => (opened > 0 ? Math.round((x - y) / opened) : 0);
       if (failed > 0) process.stdout.write(`  ${server} ${channels} ch run ${run + 1}: ${failed} client(s) failed to open\n`);
       return {
-        server, channels, run, opened, rssBefore: b.rss, rssAfter: a.rss,
+        server,
+        channels,
+        run,
+        opened,
+        rssBefore: b.rss,
+        rssAfter: a.rss,
         perConnection: per(a.rss, b.rss),
         heapUsedPerConnection: per(a.mem.heapUsed, b.mem.heapUsed),
         heapTotalPerConnection: per(a.mem.heapTotal, b.mem.heapTotal),
         externalPerConnection: per(a.mem.external, b.mem.external),
         nativePerConnection: per(a.rss - a.mem.heapTotal - a.mem.external, b.rss - b.mem.heapTotal - b.mem.external),
         marginal: {
-          rss: fit((s) => s.rss), heapUsed: fit((s) => s.mem.heapUsed), heapTotal: fit((s) => s.mem.heapTotal),
+          rss: fit((s) => s.rss),
+          heapUsed: fit((s) => s.mem.heapUsed),
+          heapTotal: fit((s) => s.mem.heapTotal),
           native: fit((s) => s.rss - s.mem.heapTotal - s.mem.external),
         },
-        steps, before: b.mem, after: a.mem,
+        steps,
+        before: b.mem,
+        after: a.mem,
       };
     } finally {
       clearInterval(watch);
@@ -234,7 +255,10 @@ async function main(): Promise<void> {
         process.stdout.write(
           `${s.padEnd(5)} ${c.padStart(9)} ch run ${r + 1}: ${x.opened} open, RSS ${(x.rssBefore / 1048576).toFixed(1)} -> ${(x.rssAfter / 1048576).toFixed(1)} MiB, ` +
             `${x.perConnection} B/conn (heapUsed ${x.heapUsedPerConnection} B, heapTotal ${x.heapTotalPerConnection} B, external ${x.externalPerConnection} B, native ${x.nativePerConnection} B)` +
-            (stepCount > 1 ? `; marginal ${x.marginal.rss} B/conn (heapUsed ${x.marginal.heapUsed}, heapTotal ${x.marginal.heapTotal}, native ${x.marginal.native})` : '') + '\n',
+            (stepCount > 1
+              ? `; marginal ${x.marginal.rss} B/conn (heapUsed ${x.marginal.heapUsed}, heapTotal ${x.marginal.heapTotal}, native ${x.marginal.native})`
+              : '') +
+            '\n',
         );
       }
     }

@@ -3,10 +3,10 @@
  * processes (`--workers 1`, fixed ports so a restarted process comes back on the same address),
  * each with an admin port for its Prometheus counters. Every process is stopped by PID.
  */
-import { freePort } from '../test/helpers/free-port';
+import { freePort } from '../harness/ports';
 import { scrapeMetrics } from '../test/helpers/metrics-text';
-import { TestRedis } from '../test/helpers/redis-server';
-import { ServerProcess, type LogLine } from '../test/helpers/server-process';
+import { TestRedis } from '../harness/redis';
+import { ServerProcess, type LogLine } from '../harness/broadcaster';
 import { sleep } from '../test/helpers/wait';
 
 /** Server counters summed per scenario (names without the `broadcaster_` prefix). */
@@ -103,7 +103,8 @@ export class ChaosCluster {
     void proc.exited().then((code) => {
       live.delete(stop);
       this.logs.push(...proc.logs.map((l) => ({ ...l, server: i })));
-      if (!node.stopping || code !== 0) this.crashes.push(`server ${i} (pid ${proc.pid}) exited with ${code}${node.stopping ? ' on SIGTERM' : ''}: ${proc.stderr.slice(-500)}`);
+      if (!node.stopping || code !== 0)
+        this.crashes.push(`server ${i} (pid ${proc.pid}) exited with ${code}${node.stopping ? ' on SIGTERM' : ''}: ${proc.stderr.slice(-500)}`);
     });
     await this.untilReady(i, 10_000);
   }

@@ -106,7 +106,11 @@ export async function runScenario(scenario: Scenario, size: RunSize, log: (line:
     await startClients(everyone);
     log(`  ${everyone.length} clients subscribed on ${cluster.size} servers; publishing ${published.length} channels for ${size.duration} s`);
 
-    const publisher = new ChaosPublisher(Array.from({ length: cluster.size }, (_, i) => cluster.http(i)), published, ids);
+    const publisher = new ChaosPublisher(
+      Array.from({ length: cluster.size }, (_, i) => cluster.http(i)),
+      published,
+      ids,
+    );
     const notes: string[] = [];
     const publishing = publisher.run(size.duration * 1000);
     await sleep(size.duration * 300);
@@ -144,7 +148,8 @@ export async function runScenario(scenario: Scenario, size: RunSize, log: (line:
       serverErrors: logs.filter((l) => typeof l.level === 'number' && l.level >= 50).length,
       logs: {
         // Every process start opens one subscriber connection; more are reconnections.
-        subscriberReconnects: logs.filter((l) => l.msg === 'redis connection ready' && l.role === 'subscriber').length - logs.filter((l) => l.msg === 'listening').length,
+        subscriberReconnects:
+          logs.filter((l) => l.msg === 'redis connection ready' && l.role === 'subscriber').length - logs.filter((l) => l.msg === 'listening').length,
         gapWarnings: logs.filter((l) => l.msg === 'offset gap: filling from history').length,
         resyncWarnings: logs.filter((l) => l.msg === 'publications lost: resync notice sent').length,
       },

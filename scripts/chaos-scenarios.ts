@@ -82,7 +82,9 @@ async function pauseHalf(ctx: FaultContext, ms: number): Promise<void> {
   for (const c of slow) c.resume();
   const closed = slow.filter((c) => c.closes.length > 0).length;
   const fast = ctx.heavyClients.filter((_, i) => i % 2 === 1);
-  ctx.notes.push(`${slow.length} heavy-channel clients stopped reading for ${ms} ms; ${closed} of them were closed meanwhile; fast ones closed: ${fast.filter((c) => c.closes.length > 0).length}`);
+  ctx.notes.push(
+    `${slow.length} heavy-channel clients stopped reading for ${ms} ms; ${closed} of them were closed meanwhile; fast ones closed: ${fast.filter((c) => c.closes.length > 0).length}`,
+  );
 }
 
 /** Half of the heavy-channel clients stop reading for 6 s under the given slow-consumer policy. */

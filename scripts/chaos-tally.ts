@@ -55,16 +55,27 @@ export interface DeliveryFigures {
 }
 
 /** Computes the figures for every channel; `acked` and `history` are per channel. */
-export function tally(
-  clients: ChaosClient[],
-  ids: Map<string, IdTable>,
-  acked: Map<string, number[]>,
-  history: Map<string, HistoryIds>,
-): DeliveryFigures {
+export function tally(clients: ChaosClient[], ids: Map<string, IdTable>, acked: Map<string, number[]>, history: Map<string, HistoryIds>): DeliveryFigures {
   const f: DeliveryFigures = {
-    subscriptions: 0, expected: 0, delivered: 0, duplicates: 0, duplicateFrames: 0, outOfOrder: 0, lostSilent: 0, lostAnnounced: 0,
-    subscriptionsTold: 0, recoveredTrue: 0, recoveredFalse: 0, resyncFrames: 0, clientGaps: 0, errorReplies: 0, reconnects: 0,
-    closeCodes: {}, ackedNotInHistory: 0, storedTwice: 0, storedNotAcked: 0,
+    subscriptions: 0,
+    expected: 0,
+    delivered: 0,
+    duplicates: 0,
+    duplicateFrames: 0,
+    outOfOrder: 0,
+    lostSilent: 0,
+    lostAnnounced: 0,
+    subscriptionsTold: 0,
+    recoveredTrue: 0,
+    recoveredFalse: 0,
+    resyncFrames: 0,
+    clientGaps: 0,
+    errorReplies: 0,
+    reconnects: 0,
+    closeCodes: {},
+    ackedNotInHistory: 0,
+    storedTwice: 0,
+    storedNotAcked: 0,
   };
   // Every publication known to exist: acknowledged, in the history, or processed by any client.
   const expected = new Map<string, Uint8Array>();
@@ -76,7 +87,7 @@ export function tally(
     const stored = new Uint8Array(table.size);
     history.get(channel)?.ids.forEach((id, i) => {
       known[id] = 1;
-      if (stored[id]++ === 1) f.storedTwice++;
+      if (bump(stored, id) === 1) f.storedTwice++;
       order[id] = i;
     });
     const ok = new Uint8Array(table.size);
@@ -88,9 +99,18 @@ export function tally(
     expected.set(channel, known);
     rank.set(channel, order);
   }
-  for (const c of clients) for (const [channel, t] of c.tallies) for (const id of t.got) expected.get(channel)![id] = 1;
+  for (const c of clients) {
+    for (const [channel, t] of c.tallies) {
+      const known = expected.get(channel);
+      if (known !== undefined) for (const id of t.got) known[id] = 1;
+    }
+  }
   const counts = new Map<string, number>();
-  for (const [channel, known] of expected) counts.set(channel, known.reduce((a, b) => a + b, 0));
+  for (const [channel, known] of expected)
+    counts.set(
+      channel,
+      known.reduce((a, b) => a + b, 0),
+    );
   for (const c of clients) {
     f.reconnects += Math.max(0, c.connections - 1);
     for (const code of c.closes) f.closeCodes[code] = (f.closeCodes[code] ?? 0) + 1;
@@ -101,9 +121,9 @@ export function tally(
       let distinct = 0;
       let lastRank = -1;
       for (const id of t.got) {
-        if (seen[id]++ > 0) f.duplicates++;
+        if (bump(seen, id) > 0) f.duplicates++;
         else distinct++;
-        const r = order[id]!;
+        const r = order[id] ?? -1;
         if (r >= 0) {
           if (r < lastRank) f.outOfOrder++;
           lastRank = r;
@@ -141,9 +161,16 @@ export function missingNow(clients: ChaosClient[], ids: Map<string, IdTable>, ac
       const all = known.get(channel)!;
       const seen = new Uint8Array(all.length);
       let have = 0;
-      for (const id of t.got) if (seen[id]++ === 0) have++;
+      for (const id of t.got) if (bump(seen, id) === 0) have++;
       missing += all.reduce((a, b) => a + b, 0) - have;
     }
   }
   return missing;
+}
+
+/** Increments `counts[id]` and returns its value before. */
+function bump(counts: Uint8Array, id: number): number {
+  const before = counts[id] ?? 0;
+  counts[id] = before + 1;
+  return before;
 }

@@ -35,18 +35,19 @@ function numberFlag(value: string | undefined, name: string, def: number, min: n
 }
 
 function parse(): { size: RunSize; names: string[]; out: string } {
-  let values;
+  const options = {
+    scenario: { type: 'string' },
+    clients: { type: 'string' },
+    duration: { type: 'string' },
+    channels: { type: 'string' },
+    rate: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean' },
+  } as const;
+  let values: ReturnType<typeof parseArgs<{ options: typeof options; strict: true }>>['values'];
   try {
     ({ values } = parseArgs({
-      options: {
-        scenario: { type: 'string' },
-        clients: { type: 'string' },
-        duration: { type: 'string' },
-        channels: { type: 'string' },
-        rate: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean' },
-      },
+      options,
       strict: true,
     }));
   } catch (err) {
@@ -98,7 +99,9 @@ function table(results: ScenarioResult[]): string {
   const rows = [COLUMNS.map(([h]) => h), ...results.map((r) => COLUMNS.map(([, f]) => String(f(r))))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]): string => `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(rows[0]!), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  return [line(rows[0]!), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.slice(1).map(line)].join(
+    '\n',
+  );
 }
 
 function describe(r: ScenarioResult): string {
@@ -133,7 +136,9 @@ async function main(): Promise<void> {
   });
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
   const machine = { cores: cpus().length, node: process.version, redis: redisVersion(), date: new Date().toISOString() };
-  log(`chaos: ${names.length} scenario(s), ${size.clients} clients x ${size.channelsPerClient} of ${size.channels} channels at ${size.rate}/s each, ${size.duration} s, ${size.servers} servers (--workers 1); ${machine.cores} cores, Node ${machine.node}, redis ${machine.redis}`);
+  log(
+    `chaos: ${names.length} scenario(s), ${size.clients} clients x ${size.channelsPerClient} of ${size.channels} channels at ${size.rate}/s each, ${size.duration} s, ${size.servers} servers (--workers 1); ${machine.cores} cores, Node ${machine.node}, redis ${machine.redis}`,
+  );
   const results: ScenarioResult[] = [];
   const failed: string[] = [];
   for (const name of names) {
@@ -159,10 +164,16 @@ async function main(): Promise<void> {
   }
   log(`\n${table(results)}`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ command: `node dist/scripts/chaos.js ${process.argv.slice(2).join(' ')}`.trim(), machine, size, results, failed }, null, 2));
+  writeFileSync(
+    out,
+    JSON.stringify({ command: `node dist/scripts/chaos.js ${process.argv.slice(2).join(' ')}`.trim(), machine, size, results, failed }, null, 2),
+  );
   log(`\nresults written to ${out}`);
   for (const f of failed) log(`scenario failed to run: ${f}`);
-  const silent = results.reduce((n, r) => n + r.delivery.lostSilent + r.delivery.duplicates + r.delivery.duplicateFrames + r.delivery.outOfOrder + r.crashes.length, 0);
+  const silent = results.reduce(
+    (n, r) => n + r.delivery.lostSilent + r.delivery.duplicates + r.delivery.duplicateFrames + r.delivery.outOfOrder + r.crashes.length,
+    0,
+  );
   process.exitCode = failed.length > 0 ? 2 : silent > 0 ? 1 : 0;
 }
 

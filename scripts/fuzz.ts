@@ -5,6 +5,8 @@
  *
  *   node dist/scripts/fuzz.js --url ws://127.0.0.1:9001/ws --frames 200000 --seed 42
  */
+import { decodeServerFrame } from '../src/client/frames';
+import { Frame } from '../src/protocol/opcodes';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
@@ -25,7 +27,12 @@ export interface FuzzReport {
 const hostile = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
-    fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double(),
+    fc.string({ maxLength: 300 }),
+    fc.uint8Array({ maxLength: 300 }),
     fc.array(tie('value'), { maxLength: 6 }),
     fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'a'), tie('value'), { maxKeys: 3 }),
   ),
@@ -74,9 +81,9 @@ export async function runFuzz(url: string, frames: number, seed: number, batch =
   for (let start = 0; start < samples.length; start += batch) {
     const ws = await openSocket(url);
     ws.on('message', (d: Buffer) => {
-      const kind = d[1];
-      if (kind === 0x01) report.answers.ok++;
-      else if (kind === 0x02) report.answers.error++;
+      const kind = decodeServerFrame(d)?.kind;
+      if (kind === Frame.Reply) report.answers.ok++;
+      else if (kind === Frame.Error) report.answers.error++;
       else report.answers.other++;
     });
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));

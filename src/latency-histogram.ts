@@ -15,7 +15,7 @@ export class LatencyHistogram {
 
   /** Records one latency in ms (negative values, from clock skew between hosts, count as 0). */
   observe(ms: number): void {
-    const value = ms > 0 ? ms : 0;
+    const value = Math.max(ms, 0);
     let i = 0;
     while (i < LATENCY_BUCKETS_MS.length && value > LATENCY_BUCKETS_MS[i]!) i++;
     this.counts[i]!++;

@@ -1,23 +1,43 @@
-import type { Broker } from './broker/broker';
+import type { Broker, StreamPosition } from './broker/broker';
 import { createBroker } from './broker/create-broker';
+import { HistoryPolicies } from './config/history-policy';
 import type { Options } from './config/options';
 import { defaultOptions } from './config/options';
+import { registerHttpRoutes } from './http/routes';
+import { ChannelHub } from './hub/channel-hub';
 import { createLogger, type Logger } from './log/logger';
-import { HistoryPolicies } from './config/history-policy';
-import type { StreamPosition } from './broker/broker';
-import { encodeData } from './protocol/envelope';
-import { ChannelSequencer } from './transport/channel-sequencer';
 import { CloseCode } from './protocol/opcodes';
-import { ChannelRegistry } from './transport/channel-registry';
 import { SecurityPolicy } from './security/security-policy';
 import { findInsecureSettings, type InsecureSetting } from './security/insecure-settings';
-import { TokenExpiry } from './transport/token-expiry';
 import { createStats, type ServerStats } from './stats';
-import { createFanout } from './transport/fanout';
-import { registerHttpRoutes } from './transport/http-routes';
-import { uws, uwsBuild, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws/uws';
-import type { SocketData } from './transport/socket-context';
-import { WS_PATH, createWsBehavior } from './transport/ws-handler';
+import { type TemplatedApp, type us_listen_socket, uws, uwsBuild } from './uws/uws';
+import type { Connection, ConnectionRef } from './ws/connection';
+import type { WsDeps } from './ws/handshake';
+import { TokenExpiry } from './ws/token-expiry';
+import { createWsBehavior, WS_PATH } from './ws/ws-behavior';
+
+/** What the server builds for a broker it is given: its history policies, logger and counters. */
+export interface BrokerContext {
+  /** The frozen options of the server. */
+  readonly options: Readonly<Options>;
+  /** History size and ttl of each channel: the server's one instance, also used by the HTTP API and recovery. */
+  readonly policies: HistoryPolicies;
+  /** The process logger. */
+  readonly logger: Logger;
+  /** Process counters (the Redis broker counts its probe failures there). */
+  readonly stats: ServerStats;
+}
+
+/** What an embedding application may hand the server instead of the defaults. */
+export interface ServerDeps {
+  /** The logger (default: pino at `logLevel`). */
+  logger?: Logger;
+  /**
+   * The broker, or a function building it from the server's policies, logger and counters
+   * (default: the one `redisUrl` selects). The server starts and closes it.
+   */
+  broker?: Broker | ((context: BrokerContext) => Broker);
+}
 
 /** Reason sent with the going-away close frame on shutdown. */
 export const SHUTDOWN_REASON = 'server shutting down, reconnect';
@@ -47,59 +67,61 @@ export class BroadcasterServer {
   readonly security: SecurityPolicy;
   /** Insecure settings in force (warned about at start, exported as broadcaster_insecure_settings). */
   readonly insecureSettings: readonly InsecureSetting[];
+  /** History size and ttl of each channel, shared by the broker, the HTTP API and recovery. */
+  readonly policies: HistoryPolicies;
   private readonly expiry = new TokenExpiry();
   private readonly app: TemplatedApp;
-  private readonly sockets = new Set<WebSocket<SocketData>>();
+  private readonly connectionSet = new Set<Connection>();
   private listenSocket: us_listen_socket | null = null;
   private boundPort = 0;
   private shuttingDown = false;
   private stopping: Promise<void> | null = null;
 
-  constructor(options: Partial<Options> = {}, logger?: Logger) {
+  /** `options` are completed with the defaults and frozen; `deps` may supply the logger and the broker. */
+  constructor(options: Partial<Options> = {}, given: ServerDeps = {}) {
     this.options = Object.freeze({ ...defaultOptions(), ...options });
-    this.logger = logger ?? createLogger(this.options.logLevel);
-    this.broker = createBroker(this.options, this.logger, this.stats);
+    this.logger = given.logger ?? createLogger(this.options.logLevel);
+    this.policies = new HistoryPolicies(this.options);
+    const context: BrokerContext = { options: this.options, policies: this.policies, logger: this.logger, stats: this.stats };
+    this.broker =
+      given.broker === undefined
+        ? createBroker(this.options, this.policies, this.logger, this.stats)
+        : typeof given.broker === 'function'
+          ? given.broker(context)
+          : given.broker;
     this.security = new SecurityPolicy(this.options);
     this.insecureSettings = findInsecureSettings(this.options);
     this.app =
       this.options.tlsCert !== null && this.options.tlsKey !== null
         ? uws.SSLApp({ cert_file_name: this.options.tlsCert, key_file_name: this.options.tlsKey })
         : uws.App();
-    const policies = new HistoryPolicies(this.options);
-    const sequencer = new ChannelSequencer(this.broker, createFanout(this.app, this.stats, this.options.compression !== 'off'), this.stats, this.logger);
-    const registry = new ChannelRegistry(this.app, this.broker, (channel) => sequencer.forget(channel));
-    this.broker.onMessage((channel, envelope) => sequencer.accept(channel, envelope));
-    let wasReady = false;
-    this.broker.onState((ready) => {
-      if (ready && wasReady) {
-        this.stats.brokerReconnects++;
-        // Publications made while this process was cut off are fetched from history.
-        sequencer.verifyAll();
-      }
-      if (ready) wasReady = true;
-    });
-    this.app.ws<SocketData>(WS_PATH, createWsBehavior({
+    const hub = new ChannelHub(this.app, this.broker, this.stats, this.logger, this.options.compression !== 'off');
+    const ws: WsDeps = {
       options: this.options,
-      broker: this.broker,
-      registry,
-      sequencer,
-      policies,
+      maxSubscriptions: this.options.maxSubscriptionsPerConnection,
       maxBackpressure: this.options.maxBackpressure,
-      logger: this.logger,
-      sockets: this.sockets,
+      maxMessageSize: this.options.maxMessageSize,
       stats: this.stats,
+      hub,
+      broker: this.broker,
+      policies: this.policies,
       security: this.security,
       expiry: this.expiry,
+      connections: this.connectionSet,
       isShuttingDown: () => this.shuttingDown,
-    }));
+    };
+    this.app.ws<ConnectionRef>(
+      WS_PATH,
+      createWsBehavior(ws, (channel, newCount, oldCount) => hub.onTopicCount(channel, newCount, oldCount)),
+    );
     registerHttpRoutes(this.app, {
       options: this.options,
-      policies,
+      policies: this.policies,
       broker: this.broker,
       logger: this.logger,
       stats: this.stats,
       apiAccess: this.security.apiAccess,
-      notReadyReason: () => this.notReadyReason(),
+      readiness: this,
     });
   }
 
@@ -110,13 +132,13 @@ export class BroadcasterServer {
 
   /** Number of open WebSocket connections. */
   get connections(): number {
-    return this.sockets.size;
+    return this.connectionSet.size;
   }
 
   /** Bytes queued in user space for all connections right now (read at metrics scrape time). */
   bufferedBytes(): number {
     let total = 0;
-    for (const ws of this.sockets) total += ws.getBufferedAmount();
+    for (const conn of this.connectionSet) total += conn.bufferedAmount();
     return total;
   }
 
@@ -138,7 +160,9 @@ export class BroadcasterServer {
     const { host, port } = this.options;
     const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen(host, port, resolve));
     if (socket === false) {
-      throw new ListenError(`cannot listen on ${host}:${port}: the address is in use by a process without SO_REUSEPORT or not available; choose another --port / --host`);
+      throw new ListenError(
+        `cannot listen on ${host}:${port}: the address is in use by a process without SO_REUSEPORT or not available; choose another --port / --host`,
+      );
     }
     this.listenSocket = socket;
     this.boundPort = uws.us_socket_local_port(socket as never);
@@ -149,7 +173,7 @@ export class BroadcasterServer {
 
   /** Publishes `data` on `channel` through the broker, as the HTTP API does; resolves with its position (null without history). */
   publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
-    return this.broker.publish(channel, encodeData(data));
+    return this.broker.publish(channel, data);
   }
 
   /** Stops accepting, closes every client with 1001 (reconnect), closes the broker. Idempotent. */
@@ -164,8 +188,8 @@ export class BroadcasterServer {
       uws.us_listen_socket_close(this.listenSocket);
       this.listenSocket = null;
     }
-    const count = this.sockets.size;
-    for (const ws of [...this.sockets]) ws.end(CloseCode.GoingAway, SHUTDOWN_REASON);
+    const count = this.connectionSet.size;
+    for (const conn of [...this.connectionSet]) conn.end(CloseCode.GoingAway, SHUTDOWN_REASON);
     this.logger.info({ clients: count }, 'shutdown: closed clients');
     this.expiry.stop();
     await this.broker.close();

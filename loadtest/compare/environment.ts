@@ -58,7 +58,10 @@ export function describeEnvironment(): Environment {
       'socket.io': pkgVersion('socket.io'),
       '@socket.io/redis-adapter': pkgVersion('@socket.io/redis-adapter'),
       ioredis: pkgVersion('ioredis'),
-      'redis-server': run('redis-server', ['--version']).split(' ').find((s) => s.startsWith('v=')) ?? 'unknown',
+      'redis-server':
+        run('redis-server', ['--version'])
+          .split(' ')
+          .find((s) => s.startsWith('v=')) ?? 'unknown',
     },
     command: ['node', ...process.argv.slice(1).map((a) => path.relative(process.cwd(), a) || a)].join(' '),
   };

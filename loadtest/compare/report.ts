@@ -165,7 +165,9 @@ export function costRatios(rows: readonly SummaryRow[]): CostRatio[] {
       if (a === undefined || b === undefined) continue;
       const ratio = (x: number, y: number): number | null => (y > 0 ? round2(x / y) : null);
       out.push({
-        workload: w, system: sys, base,
+        workload: w,
+        system: sys,
+        base,
         throughput: ratio(a.deliveredPerSec.median, b.deliveredPerSec.median),
         cpu: ratio(a.serverCpuUsPerMsg.median, b.serverCpuUsPerMsg.median),
         p99: ratio(a.p99.median, b.p99.median),

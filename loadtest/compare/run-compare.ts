@@ -10,8 +10,9 @@ import type { LatencySummary } from '../generator/latency.js';
 import { autoSourceAddresses, DEFAULT_PER_ADDRESS } from '../generator/source-address.js';
 import { channelNames } from '../cli-args.js';
 import { cpuTimeUs, descendants, openFds, totalCpuUs, totalRss } from './proc-stats.js';
-import { startRedis, type PrivateRedis } from './redis-server.js';
-import { freePort, startServer, stopProcess, type ServerProcess } from './server-process.js';
+import { freePort } from '../../harness/ports.js';
+import { type RunningProcess as ServerProcess, startProcess, stopProcess } from '../../harness/processes.js';
+import { type TestRedis as PrivateRedis, startRedis } from '../../harness/redis.js';
 import { systemSpec, type SystemId } from './systems.js';
 import type { Workload } from './workloads.js';
 
@@ -95,10 +96,31 @@ function sleep(ms: number): Promise<void> {
 
 function emptyRun(w: Workload, system: SystemId, label: string, run: number, processes: number, error: string): SystemRun {
   return {
-    workload: w.id, system, label, run, processes, error, ok: false, problems: [error], opened: 0, subscribers: w.subscribers,
-    expected: 0, received: 0, lost: 0, duplicates: 0, reordered: 0, deliveredPerSec: 0, publishedPerSec: 0,
+    workload: w.id,
+    system,
+    label,
+    run,
+    processes,
+    error,
+    ok: false,
+    problems: [error],
+    opened: 0,
+    subscribers: w.subscribers,
+    expected: 0,
+    received: 0,
+    lost: 0,
+    duplicates: 0,
+    reordered: 0,
+    deliveredPerSec: 0,
+    publishedPerSec: 0,
     latency: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
-    serverCpuUsPerMsg: 0, redisCpuUsPerMsg: 0, generatorCpuUsPerMsg: 0, rssBaseline: 0, rssConnected: 0, rssPerConnection: 0, maxServerFds: 0,
+    serverCpuUsPerMsg: 0,
+    redisCpuUsPerMsg: 0,
+    generatorCpuUsPerMsg: 0,
+    rssBaseline: 0,
+    rssConnected: 0,
+    rssPerConnection: 0,
+    maxServerFds: 0,
   };
 }
 
@@ -126,8 +148,10 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
     const port = await freePort();
     const ports = [port];
     if (separate) while (ports.length < spec.processes) ports.push(await freePort());
-    if (spec.supervised) procs.push(await startServer(spec.command(port, redis?.url ?? ''), 30_000, spec.processes));
-    else for (let i = 0; i < spec.processes; i++) procs.push(await startServer(spec.command(separate ? ports[i]! : port, redis?.url ?? '')));
+    if (spec.supervised)
+      procs.push(await startProcess(spec.command(port, redis?.url ?? ''), { timeoutMs: 30_000, listeningLines: spec.processes, keepLogs: false }));
+    else
+      for (let i = 0; i < spec.processes; i++) procs.push(await startProcess(spec.command(separate ? ports[i]! : port, redis?.url ?? ''), { keepLogs: false }));
     const query = spec.jwtSecret !== undefined ? `token=${await benchToken(spec.jwtSecret)}` : '';
     await sleep(500);
     // a supervisor's workers are measured with it
@@ -191,7 +215,9 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
     });
     const exited = procs.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null);
     for (const p of exited) {
-      result.problems.push(`server pid ${p.pid} exited during the run (${p.child.exitCode ?? p.child.signalCode}): ${[...p.notable, ...p.tail.slice(-2)].join(' | ')}`);
+      result.problems.push(
+        `server pid ${p.pid} exited during the run (${p.child.exitCode ?? p.child.signalCode}): ${[...p.notable, ...p.tail.slice(-2)].join(' | ')}`,
+      );
       result.ok = false;
     }
     if (redis !== undefined && !redis.alive()) {
@@ -204,15 +230,28 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
     const perMsg = (us: number): number => (received > 0 ? Math.round((us / received) * 1000) / 1000 : 0);
     const opened = result.connections.opened;
     return {
-      workload: w.id, system: id, label: spec.label, run, processes: spec.processes,
-      ok: result.ok, problems: result.problems, opened, subscribers: w.subscribers,
-      expected: result.delivery.expected, received, lost: result.delivery.lost, duplicates: result.delivery.duplicates,
-      reordered: result.delivery.reordered, deliveredPerSec: result.rates.delivered, publishedPerSec: result.rates.published,
+      workload: w.id,
+      system: id,
+      label: spec.label,
+      run,
+      processes: spec.processes,
+      ok: result.ok,
+      problems: result.problems,
+      opened,
+      subscribers: w.subscribers,
+      expected: result.delivery.expected,
+      received,
+      lost: result.delivery.lost,
+      duplicates: result.delivery.duplicates,
+      reordered: result.delivery.reordered,
+      deliveredPerSec: result.rates.delivered,
+      publishedPerSec: result.rates.published,
       latency: result.latency,
       serverCpuUsPerMsg: perMsg(cpu1 - cpu0),
       redisCpuUsPerMsg: spec.needsRedis ? perMsg(redis1 - redis0) : 0,
       generatorCpuUsPerMsg: result.generatorCpuUsPerMessage,
-      rssBaseline, rssConnected,
+      rssBaseline,
+      rssConnected,
       rssPerConnection: opened > 0 ? Math.round((rssConnected - rssBaseline) / opened) : 0,
       maxServerFds,
       result,
@@ -229,24 +268,22 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
 /** Runs every workload against every system; returns all runs. */
 export async function runComparison(cfg: CompareConfig): Promise<SystemRun[]> {
   const runs: SystemRun[] = [];
-  {
-    for (const w of cfg.workloads) {
-      const systems = w.systems !== undefined ? w.systems.filter((s) => cfg.systems.includes(s) || cfg.systems.length === 0) : cfg.systems;
-      cfg.log(`\n== ${w.label} (${w.subscribers} subs, ${w.channels} ch, ${w.rate} msg/s, ${w.size} B, ${w.duration} s)`);
-      for (let r = 0; r < cfg.repeat; r++) {
-        for (const s of systems) {
-          const t0 = Date.now();
-          const res = await runSystem(cfg, w, s, r);
-          runs.push(res);
-          cfg.log(
-            `  ${res.label.padEnd(26)} run ${r + 1}: ` +
-              (res.error !== undefined
-                ? res.error.split('\n')[0]!
-                : `${res.deliveredPerSec}/s delivered, lost ${res.lost}, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
-                  `cpu ${res.serverCpuUsPerMsg} µs/msg, rss ${res.rssPerConnection} B/conn ${res.ok ? 'OK' : 'FAIL: ' + res.problems.join('; ')}`) +
-              ` (${Math.round((Date.now() - t0) / 1000)} s)`,
-          );
-        }
+  for (const w of cfg.workloads) {
+    const systems = w.systems !== undefined ? w.systems.filter((s) => cfg.systems.includes(s) || cfg.systems.length === 0) : cfg.systems;
+    cfg.log(`\n== ${w.label} (${w.subscribers} subs, ${w.channels} ch, ${w.rate} msg/s, ${w.size} B, ${w.duration} s)`);
+    for (let r = 0; r < cfg.repeat; r++) {
+      for (const s of systems) {
+        const t0 = Date.now();
+        const res = await runSystem(cfg, w, s, r);
+        runs.push(res);
+        cfg.log(
+          `  ${res.label.padEnd(26)} run ${r + 1}: ` +
+            (res.error !== undefined
+              ? res.error.split('\n')[0]!
+              : `${res.deliveredPerSec}/s delivered, lost ${res.lost}, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
+                `cpu ${res.serverCpuUsPerMsg} µs/msg, rss ${res.rssPerConnection} B/conn ${res.ok ? 'OK' : `FAIL: ${res.problems.join('; ')}`}`) +
+            ` (${Math.round((Date.now() - t0) / 1000)} s)`,
+        );
       }
     }
   }

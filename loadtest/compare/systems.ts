@@ -6,12 +6,23 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClientKind } from '../generator/client-types.js';
 import type { PublishVia } from '../publisher/transports.js';
-import type { Command } from './server-process.js';
+import type { Command } from '../../harness/processes.js';
 
 /** Identifiers of the comparable systems. */
 export const SYSTEM_IDS = [
-  'limit', 'limit-http', 'bc-memory', 'bc-redis-1', 'bc-redis-history', 'bc-redis-secure', 'bc-redis-n', 'bun', 'ws', 'socketio',
-  'bc-uws-legacy-20', 'bc-uws-current-20', 'bc-uws-current-24',
+  'limit',
+  'limit-http',
+  'bc-memory',
+  'bc-redis-1',
+  'bc-redis-history',
+  'bc-redis-secure',
+  'bc-redis-n',
+  'bun',
+  'ws',
+  'socketio',
+  'bc-uws-legacy-20',
+  'bc-uws-current-20',
+  'bc-uws-current-24',
 ] as const;
 
 /**
@@ -79,13 +90,26 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
   // sharing the port. --admin-port 0: no admin listener (several runs must not collide).
   // Every broadcaster command passes --workers explicitly: the default is one worker per core
   // with Redis, which would silently turn a one-process system into a supervised one.
-  const bc = (redis: boolean, workers = 1, extra: string[] = []) => (port: number, redisUrl: string): Command => ({
-    cmd: NODE,
-    args: [
-      BROADCASTER, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'info', '--admin-port', '0',
-      '--workers', String(workers), ...(redis ? ['--redis-url', redisUrl] : []), ...extra,
-    ],
-  });
+  const bc =
+    (redis: boolean, workers = 1, extra: string[] = []) =>
+    (port: number, redisUrl: string): Command => ({
+      cmd: NODE,
+      args: [
+        BROADCASTER,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'info',
+        '--admin-port',
+        '0',
+        '--workers',
+        String(workers),
+        ...(redis ? ['--redis-url', redisUrl] : []),
+        ...extra,
+      ],
+    });
   // The history-fed single process on a chosen node and uWS build (BROADCASTER_UWS_BUILD).
   const bcBuild = (build: 'legacy' | 'current', nodeEnv: string | null): Pick<SystemSpec, 'command' | 'unavailable'> => {
     const node = nodeEnv === null ? NODE : (process.env[nodeEnv] ?? '');
@@ -94,56 +118,91 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       unavailable: () => (node === '' ? `set ${nodeEnv} to a node binary (see UWS_BENCH_NODE_ENV)` : needFile(BROADCASTER)()),
     };
   };
-  const peer = (file: string) => (port: number, redisUrl: string): Command => ({
-    cmd: NODE,
-    args: [path.join(DIST, 'loadtest', 'peers', file), '--port', String(port), '--redis-url', redisUrl],
-  });
+  const peer =
+    (file: string) =>
+    (port: number, redisUrl: string): Command => ({
+      cmd: NODE,
+      args: [path.join(DIST, 'loadtest', 'peers', file), '--port', String(port), '--redis-url', redisUrl],
+    });
+  // What most systems share: a raw client on /ws, channels under bc:, one process per start.
+  const rawOnWs = { id, redisPrefix: 'bc:', client: 'raw', path: '/ws', supervised: false } as const;
   switch (id) {
     case 'limit':
       return {
-        id, label: processes > 1 ? `limit uWS x${processes}` : 'limit uWS', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes, supervised: false, command: peer('limit.js'), unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
+        ...rawOnWs,
+        label: processes > 1 ? `limit uWS x${processes}` : 'limit uWS',
+        via: 'redis',
+        needsRedis: true,
+        processes,
+        command: peer('limit.js'),
+        unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
       };
     case 'limit-http':
       return {
-        id, label: 'limit uWS (HTTP fed)', via: 'http', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: false, processes: 1, supervised: false,
+        ...rawOnWs,
+        label: 'limit uWS (HTTP fed)',
+        via: 'http',
+        needsRedis: false,
+        processes: 1,
         command: (port) => ({ cmd: NODE, args: [path.join(DIST, 'loadtest', 'peers', 'limit.js'), '--port', String(port)] }),
         unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
       };
     case 'bc-memory':
       return {
-        id, label: 'broadcaster memory', via: 'http', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: false, processes: 1, supervised: false, command: bc(false), unavailable: needFile(BROADCASTER),
+        ...rawOnWs,
+        label: 'broadcaster memory',
+        via: 'http',
+        needsRedis: false,
+        processes: 1,
+        command: bc(false),
+        unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-1':
       // raw envelope feed (no offsets): the baseline. With `processes` > 1 (workload d): that many
       // independent `--workers 1` processes.
       return {
-        id, label: processes > 1 ? `broadcaster redis x${processes} (--workers 1 each)` : 'broadcaster redis x1', via: 'redis',
-        redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes, supervised: false, command: bc(true), unavailable: needFile(BROADCASTER),
+        ...rawOnWs,
+        label: processes > 1 ? `broadcaster redis x${processes} (--workers 1 each)` : 'broadcaster redis x1',
+        via: 'redis',
+        needsRedis: true,
+        processes,
+        command: bc(true),
+        unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-history':
       // fed through the history path (offset + history stream + PUBLISH in one Lua script, size
       // 100, ttl 300 = the server's defaults): publications carry offsets, the sequencer runs
       return {
-        id, label: processes > 1 ? `broadcaster redis+history x${processes}` : 'broadcaster redis+history', via: 'redis-history',
-        redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes, supervised: false, command: bc(true), unavailable: needFile(BROADCASTER),
+        ...rawOnWs,
+        label: processes > 1 ? `broadcaster redis+history x${processes}` : 'broadcaster redis+history',
+        via: 'redis-history',
+        needsRedis: true,
+        processes,
+        command: bc(true),
+        unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-secure':
       // history feed + JWT (HS256) required at the upgrade + the default rate and connection limits
       return {
-        id, label: processes > 1 ? `broadcaster redis+history+jwt x${processes}` : 'broadcaster redis+history+jwt', via: 'redis-history',
-        redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes, supervised: false, jwtSecret: BENCH_JWT_SECRET,
-        command: bc(true, 1, ['--jwt-secret', BENCH_JWT_SECRET]), unavailable: needFile(BROADCASTER),
+        ...rawOnWs,
+        label: processes > 1 ? `broadcaster redis+history+jwt x${processes}` : 'broadcaster redis+history+jwt',
+        via: 'redis-history',
+        needsRedis: true,
+        processes,
+        jwtSecret: BENCH_JWT_SECRET,
+        command: bc(true, 1, ['--jwt-secret', BENCH_JWT_SECRET]),
+        unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-n':
       return {
-        id, label: `broadcaster redis x${processes} (supervisor)`, via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes, supervised: true, command: bc(true, processes), unavailable: needFile(BROADCASTER),
+        ...rawOnWs,
+        label: `broadcaster redis x${processes} (supervisor)`,
+        via: 'redis',
+        needsRedis: true,
+        processes,
+        supervised: true,
+        command: bc(true, processes),
+        unavailable: needFile(BROADCASTER),
       };
     case 'bc-uws-legacy-20':
     case 'bc-uws-current-20':
@@ -151,14 +210,21 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       const build = id === 'bc-uws-legacy-20' ? 'legacy' : 'current';
       const nodeEnv = id === 'bc-uws-legacy-20' ? null : id === 'bc-uws-current-20' ? UWS_BENCH_NODE_ENV.node20 : UWS_BENCH_NODE_ENV.node24;
       return {
-        id, label: `broadcaster redis+history, uWS ${build}, Node ${id.slice(-2)}`, via: 'redis-history', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes: 1, supervised: false, ...bcBuild(build, nodeEnv),
+        ...rawOnWs,
+        label: `broadcaster redis+history, uWS ${build}, Node ${id.slice(-2)}`,
+        via: 'redis-history',
+        needsRedis: true,
+        processes: 1,
+        ...bcBuild(build, nodeEnv),
       };
     }
     case 'bun':
       return {
-        id, label: processes > 1 ? `bun publish x${processes}` : 'bun publish', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes, supervised: false,
+        ...rawOnWs,
+        label: processes > 1 ? `bun publish x${processes}` : 'bun publish',
+        via: 'redis',
+        needsRedis: true,
+        processes,
         command: (port, redisUrl) => ({
           cmd: bunBinary(),
           args: [path.join(ROOT, 'loadtest', 'peers', 'bun-peer.bun.ts'), '--port', String(port), '--redis-url', redisUrl],
@@ -167,13 +233,27 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       };
     case 'ws':
       return {
-        id, label: 'ws + ioredis', via: 'redis', redisPrefix: 'bc:', client: 'raw', path: '/ws',
-        needsRedis: true, processes: 1, supervised: false, command: peer('ws-peer.js'), unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'ws-peer.js')),
+        ...rawOnWs,
+        label: 'ws + ioredis',
+        via: 'redis',
+        needsRedis: true,
+        processes: 1,
+        command: peer('ws-peer.js'),
+        unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'ws-peer.js')),
       };
     case 'socketio':
       return {
-        id, label: 'socket.io + redis-adapter', via: 'socketio-redis', redisPrefix: 'socket.io', client: 'socketio-raw', path: '/socket.io',
-        needsRedis: true, processes: 1, supervised: false, command: peer('socketio-peer.js'), unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'socketio-peer.js')),
+        id,
+        label: 'socket.io + redis-adapter',
+        via: 'socketio-redis',
+        redisPrefix: 'socket.io',
+        client: 'socketio-raw',
+        path: '/socket.io',
+        needsRedis: true,
+        processes: 1,
+        supervised: false,
+        command: peer('socketio-peer.js'),
+        unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'socketio-peer.js')),
       };
   }
 }

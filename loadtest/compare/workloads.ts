@@ -49,9 +49,21 @@ const ALL: Workload[] = [
     // 6 processes x 16,667 sockets (fd cap 20k each), one port per process; 8 generator workers
     // x 12,500; a slow ramp: 24 handshakes in flight per worker, 6 retries with back-off; explicit
     // source ports 33000 + (g % 20000) on 127.0.0.1..5 (bind(addr, 0) got slower with every socket)
-    id: 'd', label: '(d) 1 channel x 100k subs, 2 msg/s', subscribers: 100_000, channels: 1, rate: 2, size: 64, duration: 20,
-    systems: ['limit', 'bc-redis-1'], processes: 6, separatePorts: true,
-    connectConcurrency: 24, connectRetries: 6, connectPhaseMs: 300_000, generatorWorkers: 8, localPortBase: 33_000,
+    id: 'd',
+    label: '(d) 1 channel x 100k subs, 2 msg/s',
+    subscribers: 100_000,
+    channels: 1,
+    rate: 2,
+    size: 64,
+    duration: 20,
+    systems: ['limit', 'bc-redis-1'],
+    processes: 6,
+    separatePorts: true,
+    connectConcurrency: 24,
+    connectRetries: 6,
+    connectPhaseMs: 300_000,
+    generatorWorkers: 8,
+    localPortBase: 33_000,
   },
   { id: 'sweep1k', label: 'sweep 1k subs, 100 msg/s', subscribers: 1000, channels: 1, rate: 100, size: 64, duration: 8 },
   { id: 'sweep10k', label: 'sweep 10k subs, 100 msg/s', subscribers: 10_000, channels: 1, rate: 100, size: 64, duration: 8 },
@@ -69,7 +81,10 @@ const GROUPS: Record<string, string[]> = {
 /** Resolves comma-separated workload ids or group names (a, c, sweep, all). */
 export function resolveWorkloads(spec: string): Workload[] {
   const out: Workload[] = [];
-  for (const name of spec.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const name of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const ids = GROUPS[name] ?? [name];
     for (const id of ids) {
       const w = ALL.find((x) => x.id === id);

@@ -69,6 +69,6 @@ export function dispatchFrame(events: ClientEvents, sub: number, buf: Buffer, st
 
 /** `?channels=<channel>` plus the spec's extra query, for a WebSocket upgrade target. */
 export function subscribeQuery(spec: ConnectSpec): string {
-  const extra = spec.query !== undefined && spec.query !== '' ? '&' + spec.query : '';
+  const extra = spec.query !== undefined && spec.query !== '' ? `&${spec.query}` : '';
   return `channels=${encodeURIComponent(spec.channel)}${extra}`;
 }

@@ -114,7 +114,7 @@ export async function runLoad(o: LoadOptions, hooks: LoadHooks = {}): Promise<Lo
 
 async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess[]): Promise<LoadResult> {
   const log = (s: string): void => {
-    if (!o.quiet) process.stdout.write(s + '\n');
+    if (!o.quiet) process.stdout.write(`${s}\n`);
   };
   const counts = planWorkers(o.subscribers, o.workers);
   const progress = new Map<number, ProgressMessage>();
@@ -126,7 +126,7 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
     const child = fork(path.join(__dirname, 'worker.js'), [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // e.g. LOADTEST_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile workers
-      execArgv: (process.env['LOADTEST_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
+      execArgv: (process.env.LOADTEST_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
     });
     children.push(child);
     workers.push(child);

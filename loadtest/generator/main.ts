@@ -50,9 +50,34 @@ async function main(): Promise<void> {
   const f = parseFlags(
     process.argv.slice(2),
     [
-      'url', 'client', 'subscribers', 'channels', 'channel-prefix', 'workers', 'source-addresses', 'per-address', 'local-port-base',
-      'connect-concurrency', 'connect-retries', 'retry-backoff', 'ports', 'query', 'via', 'target', 'redis-url', 'redis-prefix', 'rate', 'size', 'duration',
-      'max-messages', 'lanes', 'settle', 'drain', 'connect-timeout', 'label', 'out',
+      'url',
+      'client',
+      'subscribers',
+      'channels',
+      'channel-prefix',
+      'workers',
+      'source-addresses',
+      'per-address',
+      'local-port-base',
+      'connect-concurrency',
+      'connect-retries',
+      'retry-backoff',
+      'ports',
+      'query',
+      'via',
+      'target',
+      'redis-url',
+      'redis-prefix',
+      'rate',
+      'size',
+      'duration',
+      'max-messages',
+      'lanes',
+      'settle',
+      'drain',
+      'connect-timeout',
+      'label',
+      'out',
     ],
     ['quiet'],
     USAGE,
@@ -65,8 +90,7 @@ async function main(): Promise<void> {
   const sa = str(f, 'source-addresses', 'auto');
   const sourceAddresses = sa === 'auto' ? autoSourceAddresses(subscribers, perAddress) : sa === 'none' ? [] : sa.split(',');
   const redisUrl = str(f, 'redis-url', 'redis://127.0.0.1:6379');
-  const defaultTarget =
-    via === 'http' ? `http://${url.hostname}:${url.port}` : via === 'ws' ? url.toString().split('?')[0]! : redisUrl;
+  const defaultTarget = via === 'http' ? `http://${url.hostname}:${url.port}` : via === 'ws' ? url.toString().split('?')[0]! : redisUrl;
   const o: LoadOptions = {
     label: str(f, 'label', `${client} ${subscribers} subs`),
     host: url.hostname,
@@ -79,7 +103,10 @@ async function main(): Promise<void> {
     sourceAddresses,
     perAddress,
     localPortBase: num(f, 'local-port-base', 0, 0, 65535 - 28_000),
-    ports: str(f, 'ports', '').split(',').filter((p) => p !== '').map(Number),
+    ports: str(f, 'ports', '')
+      .split(',')
+      .filter((p) => p !== '')
+      .map(Number),
     query: str(f, 'query', ''),
     connectConcurrency: num(f, 'connect-concurrency', 256, 1, 10_000),
     connectRetries: num(f, 'connect-retries', 0, 0, 20),
@@ -103,7 +130,7 @@ async function main(): Promise<void> {
     },
   };
   const result = await runLoad(o);
-  process.stdout.write('\n' + formatSummary(result) + '\n');
+  process.stdout.write(`\n${formatSummary(result)}\n`);
   const out = str(f, 'out', path.join('loadtest', 'results', `generator-${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2));

@@ -51,10 +51,7 @@ export interface WorkerConfig {
 }
 
 /** Coordinator -> worker. */
-export type ToWorker =
-  | { type: 'start'; config: WorkerConfig }
-  | { type: 'finish'; expected: number[][] }
-  | { type: 'exit' };
+export type ToWorker = { type: 'start'; config: WorkerConfig } | { type: 'finish'; expected: number[][] } | { type: 'exit' };
 
 /** Cumulative connection figures of one worker. */
 export interface ConnectionCounts {

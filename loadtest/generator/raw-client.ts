@@ -9,7 +9,7 @@ import { nowMs } from '../protocol/payload.js';
 import { dispatchFrame, subscribeQuery, type ClientEvents, type ConnectSpec, type SubscriberClient } from './client-types.js';
 
 const KEY = Buffer.from('loadtest-bcast16').toString('base64'); // fixed 16-byte key (RFC 6455 length)
-const ACCEPT = createHash('sha1').update(KEY + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+const ACCEPT = createHash('sha1').update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /**

@@ -178,9 +178,15 @@ export function formatSummary(res: LoadResult): string {
   const l = res.latency;
   const rows: [string, string][] = [
     ['run', res.label],
-    ['subscribers', `${res.connections.opened}/${res.connections.target} opened, ${res.connections.failed} failed, ${res.connections.closedEarly} closed early (${res.workers} workers)`],
+    [
+      'subscribers',
+      `${res.connections.opened}/${res.connections.target} opened, ${res.connections.failed} failed, ${res.connections.closedEarly} closed early (${res.workers} workers)`,
+    ],
     ['channels', String(res.options.channels.length)],
-    ['published', `${res.publisher.acked} acked of ${res.publisher.sent} sent via ${res.options.publisher.via}, ${res.rates.published}/s (offered ${res.rates.offered}/s), ${res.options.publisher.size} B`],
+    [
+      'published',
+      `${res.publisher.acked} acked of ${res.publisher.sent} sent via ${res.options.publisher.via}, ${res.rates.published}/s (offered ${res.rates.offered}/s), ${res.options.publisher.size} B`,
+    ],
     ['delivered', `${d.received} of ${d.expected} expected, ${res.rates.delivered}/s (peak ${res.rates.peakDelivered}/s)`],
     ['per subscriber', `min ${d.minPerSubscriber} max ${d.maxPerSubscriber}`],
     ['lost', `${d.lost} (${d.subscribersWithLoss} subscribers, max ${d.maxLossPerSubscriber} each)`],

@@ -15,7 +15,7 @@
 import { Redis } from 'ioredis';
 import { decodeEnvelope, encodePublication } from '../protocol/frames.js';
 import { channelsFromQuery, logListening, parsePeerOptions } from './peer-options.js';
-import { loadNativeUws } from './native-uws.js';
+import { loadNativeUws } from '../../harness/native-uws.js';
 
 interface UserData {
   channels: string[];

@@ -37,9 +37,7 @@ export function parsePeerOptions(argv: string[], name: string, extra: readonly s
 
 /** Prints the pino-style JSON line the comparison runner waits for. */
 export function logListening(name: string, port: number, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(
-    JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, name, msg: 'listening', port, ...fields }) + '\n',
-  );
+  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, name, msg: 'listening', port, ...fields })}\n`);
 }
 
 /** Channels from a `channels=a,b` query value, keeping only valid names. */

@@ -37,7 +37,7 @@ if (opts.redisUrl !== '') {
 }
 
 io.on('connection', (socket) => {
-  const q = socket.handshake.query['channels'];
+  const q = socket.handshake.query.channels;
   for (const c of channelsFromQuery(typeof q === 'string' ? q : undefined)) void socket.join(c);
 });
 

@@ -97,8 +97,7 @@ function writeUint(buf: Buffer, pos: number, v: number): number {
 /** Encodes `[0, channel, offset|nil, data:bin]`, the server-to-client publication frame. */
 export function encodePublication(channel: string, data: Uint8Array, offset: number | null = null): Buffer {
   const chLen = Buffer.byteLength(channel);
-  const size =
-    2 + strHeaderSize(chLen) + chLen + (offset === null ? 1 : uintSize(offset)) + binHeaderSize(data.length) + data.length;
+  const size = 2 + strHeaderSize(chLen) + chLen + (offset === null ? 1 : uintSize(offset)) + binHeaderSize(data.length) + data.length;
   const buf = Buffer.allocUnsafe(size);
   buf[0] = 0x94;
   buf[1] = 0x00;

@@ -99,5 +99,5 @@ async function cli(): Promise<void> {
   process.exitCode = r.failed > 0 ? 1 : 0;
 }
 
-if (process.env['LOADTEST_PUBLISHER_CHILD'] === '1') child();
+if (process.env.LOADTEST_PUBLISHER_CHILD === '1') child();
 else if (require.main === module) void cli();

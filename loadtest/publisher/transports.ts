@@ -88,11 +88,7 @@ export function redisTransport(redisUrl: string, prefix: string, format: 'bc' | 
         message = encodeEnvelope(payload);
       } else {
         key = `${prefix}#/#${channel}#`;
-        message = packr.pack([
-          'emitter',
-          { type: 2, data: ['pub', channel, payload], nsp: '/' },
-          { rooms: [channel], except: [], flags: {} },
-        ]);
+        message = packr.pack(['emitter', { type: 2, data: ['pub', channel, payload], nsp: '/' }, { rooms: [channel], except: [], flags: {} }]);
       }
       redis.publish(key, message).then(
         (n) => done(null, n),

@@ -8,7 +8,10 @@ test('workers never exceed the per-process subscriber cap', () => {
   assert.deepEqual(planWorkers(10, 1), [10]);
   assert.deepEqual(planWorkers(10, 3), [4, 3, 3]);
   const big = planWorkers(100_000, 1);
-  assert.equal(big.reduce((a, b) => a + b, 0), 100_000);
+  assert.equal(
+    big.reduce((a, b) => a + b, 0),
+    100_000,
+  );
   assert.ok(big.every((n) => n <= MAX_PER_WORKER));
   assert.equal(big.length, Math.ceil(100_000 / MAX_PER_WORKER));
 });

@@ -18,7 +18,7 @@ test('merging worker histograms equals recording everything in one', () => {
   const b = createHistogram();
   const all = createHistogram();
   for (let i = 0; i < 5000; i++) {
-    const v = (i * 7919) % 2000 / 10; // 0 .. 199.9 ms, scrambled
+    const v = ((i * 7919) % 2000) / 10; // 0 .. 199.9 ms, scrambled
     recordMs(i % 3 === 0 ? a : b, v);
     recordMs(all, v);
   }

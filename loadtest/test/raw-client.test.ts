@@ -65,7 +65,7 @@ test('raw client parses frames split across reads and answers ping and close', a
       if (!text.includes('\r\n\r\n')) return;
       requestLine = text.split('\r\n')[0]!;
       const key = /Sec-WebSocket-Key: (\S+)/i.exec(text)![1]!;
-      const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
       const p1 = encodePublication('news', Buffer.alloc(20, 1));
       const p2 = encodePublication('news', Buffer.alloc(300, 2)); // 16-bit length
       const p3 = encodePublication('news', Buffer.alloc(70000, 3)); // 64-bit length

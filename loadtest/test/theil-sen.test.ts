@@ -18,12 +18,33 @@ test('one step where the heap shrinks does not drag the slope down', () => {
 test('fewer than two distinct x values give 0', () => {
   assert.equal(theilSenSlope([]), 0);
   assert.equal(theilSenSlope([{ x: 1, y: 5 }]), 0);
-  assert.equal(theilSenSlope([{ x: 1, y: 5 }, { x: 1, y: 9 }]), 0);
+  assert.equal(
+    theilSenSlope([
+      { x: 1, y: 5 },
+      { x: 1, y: 9 },
+    ]),
+    0,
+  );
 });
 
 test('an even number of slopes gives the mean of the middle two', () => {
   // slopes (0,0)-(1,1)=1, (0,0)-(2,4)=2, (1,1)-(2,4)=3 -> odd count, median 2; add a point for an even count
-  assert.equal(theilSenSlope([{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 2, y: 4 }]), 2);
+  assert.equal(
+    theilSenSlope([
+      { x: 0, y: 0 },
+      { x: 1, y: 1 },
+      { x: 2, y: 4 },
+    ]),
+    2,
+  );
   // 6 slopes: 1, 2, 3, 3, 4, 5 -> median (3 + 3) / 2
-  assert.equal(theilSenSlope([{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 2, y: 4 }, { x: 3, y: 9 }]), 3);
+  assert.equal(
+    theilSenSlope([
+      { x: 0, y: 0 },
+      { x: 1, y: 1 },
+      { x: 2, y: 4 },
+      { x: 3, y: 9 },
+    ]),
+    3,
+  );
 });

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { HEALTH_BODY, readiness } from '../http/readiness';
 import type { Logger } from '../log/logger';
+import { Failures, type HttpFailure } from '../protocol/errors';
 import { createMetricsRegistry, type MetricsSource } from './metrics';
 
 /** The admin listener could not start; the message names the option to change. */
@@ -16,6 +18,10 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function fail(res: ServerResponse, failure: HttpFailure, message: string): void {
+  json(res, failure.status, { error: failure.error, message });
 }
 
 /**
@@ -35,23 +41,21 @@ export class AdminServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') {
-      json(res, 404, { error: 'not_found', message: `no admin route ${path}; use /metrics, /healthz or /readyz` });
+      fail(res, Failures.notFound.http, `no admin route ${path}; use /metrics, /healthz or /readyz`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET');
-      json(res, 405, { error: 'method_not_allowed', message: `${req.method} is not allowed here; use GET` });
+      fail(res, Failures.methodNotAllowed.http, `${req.method} is not allowed here; use GET`);
       return;
     }
     if (path === '/healthz') {
-      json(res, 200, { status: 'ok' });
+      json(res, 200, HEALTH_BODY);
       return;
     }
     if (path === '/readyz') {
-      const reason = this.source.notReadyReason();
-      const broker = this.source.broker.kind;
-      if (reason === null) json(res, 200, { status: 'ready', broker });
-      else json(res, 503, { status: 'not_ready', reason, broker });
+      const answer = readiness(this.source);
+      json(res, answer.ready ? 200 : 503, answer.body);
       return;
     }
     this.registry.metrics().then(
@@ -61,7 +65,7 @@ export class AdminServer {
       },
       (err: Error) => {
         this.logger.error({ err: err.message }, 'metrics collection failed');
-        json(res, 500, { error: 'metrics_failed', message: err.message });
+        fail(res, Failures.metricsFailed.http, err.message);
       },
     );
   }

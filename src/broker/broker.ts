@@ -30,6 +30,9 @@ export interface HistoryPage {
   publications: HistoryEntry[];
 }
 
+/** The part of a broker that reads history (what gap repair and recovery need). */
+export type HistoryReader = Pick<Broker, 'history'>;
+
 /**
  * The bus between processes. Implementations: `memory` (one process) and `redis`.
  * The server calls subscribe once per channel when its first local subscriber arrives and
@@ -41,11 +44,12 @@ export interface Broker {
   /** Starts connecting; resolves at once, readiness is reported through onState. */
   start(): Promise<void>;
   /**
-   * Publishes an encoded data element (msgpack bin or str) on `channel`. When the channel keeps
-   * history, the next offset, the history write and the fan-out happen atomically and the new
-   * position is returned; otherwise null. Rejects when the bus cannot take it.
+   * Publishes `data` on `channel` (bytes reach subscribers as msgpack bin, strings as str); the
+   * broker builds its own wire format. When the channel keeps history, the next offset, the
+   * history write and the fan-out happen atomically and the new position is returned;
+   * otherwise null. Rejects when the bus cannot take it.
    */
-  publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null>;
+  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null>;
   /**
    * Reads publications with offset > `since` (at most `limit`), with the channel's epoch and
    * latest offset. Null when the channel keeps no history. Rejects when the bus is unreachable.

@@ -1,4 +1,4 @@
-import { HistoryPolicies } from '../config/history-policy';
+import type { HistoryPolicies } from '../config/history-policy';
 import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import type { ServerStats } from '../stats';
@@ -6,9 +6,11 @@ import type { Broker } from './broker';
 import { MemoryBroker } from './memory-broker';
 import { RedisBroker } from './redis-broker';
 
-/** Picks the broker the options ask for: Redis when `redisUrl` is set, else the in-memory one. */
-export function createBroker(options: Readonly<Options>, logger: Logger, stats: ServerStats): Broker {
-  const policies = new HistoryPolicies(options);
+/**
+ * Picks the broker the options ask for: Redis when `redisUrl` is set, else the in-memory one.
+ * `policies` is the server's one HistoryPolicies, shared with the HTTP API and recovery.
+ */
+export function createBroker(options: Readonly<Options>, policies: HistoryPolicies, logger: Logger, stats: ServerStats): Broker {
   if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs);
   return new RedisBroker({
     url: options.redisUrl,

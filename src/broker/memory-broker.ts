@@ -1,5 +1,5 @@
 import type { HistoryPolicies } from '../config/history-policy';
-import { ENVELOPE_VERSION } from '../protocol/envelope';
+import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
 import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
 import { MemoryHistory } from './memory-history';
 
@@ -19,7 +19,11 @@ export class MemoryBroker implements Broker {
    * `batchMs` > 0 fans publications out in batches every `batchMs` ms: publications that arrive
    * within one window share each subscriber's write (far fewer syscalls under load).
    */
-  constructor(policies: HistoryPolicies, metaTtl: number, private readonly batchMs = 0) {
+  constructor(
+    policies: HistoryPolicies,
+    metaTtl: number,
+    private readonly batchMs = 0,
+  ) {
     this.store = new MemoryHistory(policies, metaTtl);
   }
 
@@ -38,10 +42,11 @@ export class MemoryBroker implements Broker {
     this.stateHandler(true, 'ready');
   }
 
-  async publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
+  async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
     if (!this.open) throw new Error('memory broker is closed; publish before close()');
+    const dataElement = encodeData(data);
     const sequenced = this.store.append(channel, dataElement);
-    const envelope = sequenced?.envelope ?? Buffer.concat([Buffer.from([0x92, ENVELOPE_VERSION]), dataElement]);
+    const envelope = sequenced?.envelope ?? encodeUnsequencedEnvelope(dataElement);
     if (this.batchMs === 0) {
       if (this.channels.has(channel)) this.handler(channel, envelope);
     } else if (this.channels.has(channel)) {

@@ -90,7 +90,10 @@ export class RedisBroker implements Broker {
       (conn) =>
         new RedisProbe(conn, options.probeInterval, options.probeTimeout, (waited) => {
           options.stats.brokerProbeFailures++;
-          this.logger.warn({ role: conn === this.pub ? 'publisher' : 'subscriber', waitedMs: waited }, 'redis connection stalled: PING unanswered, reconnecting');
+          this.logger.warn(
+            { role: conn === this.pub ? 'publisher' : 'subscriber', waitedMs: waited },
+            'redis connection stalled: PING unanswered, reconnecting',
+          );
         }),
     );
   }
@@ -130,8 +133,8 @@ export class RedisBroker implements Broker {
     }
   }
 
-  publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
-    return this.streams.publish(channel, dataElement);
+  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
+    return this.streams.publish(channel, data);
   }
 
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {

@@ -1,3 +1,5 @@
+import { LUA_SEQUENCED_ENVELOPE, LUA_UINT } from '../protocol/envelope';
+
 /**
  * Lua scripts run inside Redis so that offset, history and fan-out change together.
  * Keys per channel: `<prefix>h:<channel>` (a stream whose entry ids are `<offset>-0`, field `e`
@@ -5,12 +7,7 @@
  */
 
 /** Shared Lua helpers: msgpack unsigned integer and epoch creation. */
-const HELPERS = `
-local function uint(n)
-  if n < 128 then return string.char(n) end
-  if n < 4294967296 then return string.char(0xce) .. struct.pack('>I4', n) end
-  return string.char(0xcf) .. struct.pack('>I4', math.floor(n / 4294967296)) .. struct.pack('>I4', n % 4294967296)
-end
+const HELPERS = `${LUA_UINT}
 local function ensure_epoch(stream, meta, candidate, meta_ttl)
   local epoch = redis.call('HGET', meta, 'e')
   if not epoch then
@@ -35,7 +32,8 @@ local offset = redis.call('HINCRBY', KEYS[2], 's', 1)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 local now = redis.call('TIME')
 local published_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local envelope = string.char(0x95, 0x01) .. ARGV[1] .. uint(offset) .. string.char(0xa0 + #epoch) .. epoch .. uint(published_at)
+local data = ARGV[1]
+local envelope = ${LUA_SEQUENCED_ENVELOPE}
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], string.format('%d-0', offset), 'e', envelope)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', ARGV[5], envelope)

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { HistoryPolicies } from '../config/history-policy';
-import { ENVELOPE_VERSION } from '../protocol/envelope';
+import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
 import type { HistoryEntry, HistoryPage, StreamPosition } from './broker';
 import { newEpoch } from './epoch';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts';
@@ -49,11 +49,12 @@ export class RedisStreams {
     });
   }
 
-  /** Publishes an encoded data element; resolves with its position, or null without history. */
-  async publish(channel: string, dataElement: Buffer): Promise<StreamPosition | null> {
+  /** Publishes `data` (bytes as bin, strings as str); resolves with its position, or null without history. */
+  async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
     const policy = this.policies.for(channel);
+    const dataElement = encodeData(data);
     if (policy.size === 0) {
-      await this.answered(() => this.conn.publish(this.prefix + channel, Buffer.concat([Buffer.from([0x92, ENVELOPE_VERSION]), dataElement])));
+      await this.answered(() => this.conn.publish(this.prefix + channel, encodeUnsequencedEnvelope(dataElement)));
       return null;
     }
     const [offset, epoch] = await this.answered(() =>
@@ -76,14 +77,7 @@ export class RedisStreams {
     const policy = this.policies.for(channel);
     if (policy.size === 0) return null;
     const reply = await this.answered(() =>
-      this.scripted.bcHistoryBuffer(
-        `${this.prefix}h:${channel}`,
-        `${this.prefix}m:${channel}`,
-        since,
-        limit,
-        Math.max(this.metaTtl, policy.ttl),
-        newEpoch(),
-      ),
+      this.scripted.bcHistoryBuffer(`${this.prefix}h:${channel}`, `${this.prefix}m:${channel}`, since, limit, Math.max(this.metaTtl, policy.ttl), newEpoch()),
     );
     const publications: HistoryEntry[] = [];
     for (let i = 2; i + 1 < reply.length; i += 2) {

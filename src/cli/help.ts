@@ -42,5 +42,5 @@ export function helpText(): string {
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(width)}${text}`);
   lines.push('', ...SECURE_DEFAULTS, '', ...UWS_BUILD_HELP);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -13,7 +13,7 @@ function version(): string {
 }
 
 async function main(): Promise<void> {
-  let request;
+  let request: ReturnType<typeof loadConfig>;
   try {
     request = loadConfig(process.argv.slice(2));
   } catch (err) {
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   if (plan.kind === 'single') for (const note of plan.notes) logger.info(note);
   // Loaded here, not at the top: --help and config errors must work even where uWS cannot load.
   const { BroadcasterServer } = await import('../server.js');
-  const server = new BroadcasterServer(options, logger);
+  const server = new BroadcasterServer(options, { logger });
   if (options.redisUrl === null) logger.info('no --redis-url: using the in-memory broker (single process)');
 
   let admin: import('../admin/admin-server.js').AdminServer | null = null;
@@ -63,17 +63,20 @@ async function main(): Promise<void> {
       process.exit(1);
     }, options.shutdownTimeout);
     timer.unref();
-    server.stop().then(() => admin?.close()).then(
-      () => {
-        logger.info('stopped');
-        // Let the close frames leave before the process ends.
-        setTimeout(() => process.exit(0), 50);
-      },
-      (err: Error) => {
-        logger.error({ err: err.message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    server
+      .stop()
+      .then(() => admin?.close())
+      .then(
+        () => {
+          logger.info('stopped');
+          // Let the close frames leave before the process ends.
+          setTimeout(() => process.exit(0), 50);
+        },
+        (err: Error) => {
+          logger.error({ err: err.message }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -86,7 +89,11 @@ async function main(): Promise<void> {
   const port = await server.start();
   if (plan.kind === 'worker') {
     const { linkToSupervisor } = await import('../cluster/worker-link.js');
-    linkToSupervisor({ port, adminPort: plan.adminPort }, () => server.notReadyReason(), () => onSignal('supervisor gone'));
+    linkToSupervisor(
+      { port, adminPort: plan.adminPort },
+      () => server.notReadyReason(),
+      () => onSignal('supervisor gone'),
+    );
   }
 }
 

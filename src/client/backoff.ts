@@ -31,7 +31,7 @@ export class Backoff {
   /** The cap of the next delay (before jitter), in ms. */
   cap(): number {
     const { initialDelay, maxDelay, factor } = this.options;
-    return Math.min(maxDelay, initialDelay * Math.pow(factor, this.attempt));
+    return Math.min(maxDelay, initialDelay * factor ** this.attempt);
   }
 
   /** The delay before the next attempt, in ms; counts one more failed attempt. */

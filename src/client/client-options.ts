@@ -74,7 +74,8 @@ export function resolveOptions(urls: string | readonly string[], options: Client
     if (!/^wss?:\/\//i.test(url)) throw new TypeError(`new Client(urls): ${url} is not a ws:// or wss:// URL (the endpoint is ws://HOST:PORT/ws)`);
   }
   const WebSocket = options.WebSocket ?? defaultWebSocket();
-  if (WebSocket === null) throw new TypeError('no WebSocket class here: on Node 20 install the ws package (npm install ws), or pass { WebSocket } in the options');
+  if (WebSocket === null)
+    throw new TypeError('no WebSocket class here: on Node 20 install the ws package (npm install ws), or pass { WebSocket } in the options');
   return Object.freeze({
     urls: list,
     WebSocket,

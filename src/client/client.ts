@@ -40,7 +40,6 @@ export interface PublishResult {
   epoch: string | null;
 }
 
-
 /**
  * A broadcaster connection: reconnects with back-off over one or several URLs, keeps every
  * subscription's position and recovers it, refreshes its token, and watches for dead sockets.
@@ -69,7 +68,10 @@ export class Client extends Emitter<ClientEvents> {
   private readonly subscriptions = new Map<string, Subscription>();
 
   /** `urls`: one `ws(s)://host/ws` URL or several, tried in turn. Call connect() to start. */
-  constructor(urls: string | readonly string[], private readonly options: ClientOptions = {}) {
+  constructor(
+    urls: string | readonly string[],
+    private readonly options: ClientOptions = {},
+  ) {
     super();
     const settings = resolveOptions(urls, options);
     this.settings = settings;
@@ -247,7 +249,7 @@ export class Client extends Emitter<ClientEvents> {
 
   private handleMessage(bytes: Uint8Array): void {
     this.lastReceived = this.clock.now();
-    let frame;
+    let frame: ServerFrame;
     try {
       frame = decodeFrame(bytes);
     } catch (err) {
@@ -280,7 +282,9 @@ export class Client extends Emitter<ClientEvents> {
     this.transport = null;
     this.open = false;
     for (const name of ['connectTimer', 'pingTimer', 'refreshTimer'] as const) this.clearTimer(name);
-    const lost = this.wanted ? new BroadcasterError(ClientErrorCode.ConnectionLost, `connection closed (${code} ${reason}) before the reply`) : new BroadcasterError(ClientErrorCode.Closed, 'close() was called before the reply');
+    const lost = this.wanted
+      ? new BroadcasterError(ClientErrorCode.ConnectionLost, `connection closed (${code} ${reason}) before the reply`)
+      : new BroadcasterError(ClientErrorCode.Closed, 'close() was called before the reply');
     this.requests.rejectAll(lost);
     for (const sub of this.subscriptions.values()) sub._connectionLost();
     const reconnecting = this.wanted && !this.offline;
@@ -293,7 +297,8 @@ export class Client extends Emitter<ClientEvents> {
 
   private request(build: (id: number) => Uint8Array, timeout: number): Promise<unknown> {
     const transport = this.transport;
-    if (transport === null || !this.open) return Promise.reject(new BroadcasterError(ClientErrorCode.NotConnected, 'not connected: call connect() and wait for the connected event'));
+    if (transport === null || !this.open)
+      return Promise.reject(new BroadcasterError(ClientErrorCode.NotConnected, 'not connected: call connect() and wait for the connected event'));
     return this.requests.start(build, (frame) => transport.send(frame), timeout);
   }
 
@@ -341,7 +346,8 @@ export class Client extends Emitter<ClientEvents> {
       this.scheduleRefresh(expiresAt);
     } catch (err) {
       if (this.transport !== transport) return;
-      const failure = err instanceof BroadcasterError ? err : new BroadcasterError(ClientErrorCode.TokenUnavailable, `could not get a token: ${(err as Error).message}`);
+      const failure =
+        err instanceof BroadcasterError ? err : new BroadcasterError(ClientErrorCode.TokenUnavailable, `could not get a token: ${(err as Error).message}`);
       this.emit('error', new BroadcasterError(failure.code, `token refresh failed: ${failure.message}`));
       // Try again while the old token lasts; past it the server closes with 4001 and we reconnect.
       const remaining = oldExpiry - this.clock.now();

@@ -73,7 +73,8 @@ export function decodeFrame(bytes: Uint8Array): ServerFrame {
   const [op, a, b, c] = frame as unknown[];
   switch (op) {
     case Frame.Publication:
-      if (typeof a === 'string' && isOffset(b) && (typeof c === 'string' || c instanceof Uint8Array)) return { type: 'publication', channel: a, offset: b, data: c };
+      if (typeof a === 'string' && isOffset(b) && (typeof c === 'string' || c instanceof Uint8Array))
+        return { type: 'publication', channel: a, offset: b, data: c };
       break;
     case Frame.Reply:
       if (isId(a)) return { type: 'reply', id: a, result: b };

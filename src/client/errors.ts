@@ -43,6 +43,11 @@ export class BroadcasterError extends Error {
 
   /** True when retrying the same command later may succeed (105, 106, 107, 109, 500, and SDK codes 1-3). */
   get temporary(): boolean {
-    return TEMPORARY.has(this.code) || this.code === ClientErrorCode.NotConnected || this.code === ClientErrorCode.ConnectionLost || this.code === ClientErrorCode.Timeout;
+    return (
+      TEMPORARY.has(this.code) ||
+      this.code === ClientErrorCode.NotConnected ||
+      this.code === ClientErrorCode.ConnectionLost ||
+      this.code === ClientErrorCode.Timeout
+    );
   }
 }

@@ -2,7 +2,17 @@
  * The broadcaster client SDK for browsers and Node (`broadcaster/client`); see docs/CLIENT.md.
  */
 export { Client, LocalCloseCode, type ClientEvents, type ClientOptions, type ConnectionState, type PublishResult } from './client';
-export { Subscription, type Publication, type SubscribedEvent, type SubscribeReason, type SubscriptionEvents, type SubscriptionHandlers, type SubscriptionOptions, type SubscriptionState, type UnsubscribedEvent } from './subscription';
+export {
+  Subscription,
+  type Publication,
+  type SubscribedEvent,
+  type SubscribeReason,
+  type SubscriptionEvents,
+  type SubscriptionHandlers,
+  type SubscriptionOptions,
+  type SubscriptionState,
+  type UnsubscribedEvent,
+} from './subscription';
 export { BroadcasterError, ClientErrorCode, ErrorCode } from './errors';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 export type { Clock } from './clock';

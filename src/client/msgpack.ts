@@ -169,30 +169,54 @@ export function decode(bytes: Uint8Array): unknown {
     if (b < 0xc0) return str(b & 0x1f);
     if (b >= 0xe0) return b - 0x100;
     switch (b) {
-      case 0xc0: return null;
-      case 0xc2: return false;
-      case 0xc3: return true;
-      case 0xc4: return bin(u8());
-      case 0xc5: return bin(u16());
-      case 0xc6: return bin(u32());
-      case 0xca: return view.getFloat32(need(4));
-      case 0xcb: return view.getFloat64(need(8));
-      case 0xcc: return u8();
-      case 0xcd: return u16();
-      case 0xce: return u32();
-      case 0xcf: return u32() * TWO_32 + u32();
-      case 0xd0: return view.getInt8(need(1));
-      case 0xd1: return view.getInt16(need(2));
-      case 0xd2: return view.getInt32(need(4));
-      case 0xd3: return view.getInt32(need(4)) * TWO_32 + u32();
-      case 0xd9: return str(u8());
-      case 0xda: return str(u16());
-      case 0xdb: return str(u32());
-      case 0xdc: return array(u16(), depth + 1);
-      case 0xdd: return array(u32(), depth + 1);
-      case 0xde: return map(u16(), depth + 1);
-      case 0xdf: return map(u32(), depth + 1);
-      default: throw new TypeError(`msgpack: type 0x${b.toString(16)} is not supported (extensions are refused)`);
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+        return bin(u8());
+      case 0xc5:
+        return bin(u16());
+      case 0xc6:
+        return bin(u32());
+      case 0xca:
+        return view.getFloat32(need(4));
+      case 0xcb:
+        return view.getFloat64(need(8));
+      case 0xcc:
+        return u8();
+      case 0xcd:
+        return u16();
+      case 0xce:
+        return u32();
+      case 0xcf:
+        return u32() * TWO_32 + u32();
+      case 0xd0:
+        return view.getInt8(need(1));
+      case 0xd1:
+        return view.getInt16(need(2));
+      case 0xd2:
+        return view.getInt32(need(4));
+      case 0xd3:
+        return view.getInt32(need(4)) * TWO_32 + u32();
+      case 0xd9:
+        return str(u8());
+      case 0xda:
+        return str(u16());
+      case 0xdb:
+        return str(u32());
+      case 0xdc:
+        return array(u16(), depth + 1);
+      case 0xdd:
+        return array(u32(), depth + 1);
+      case 0xde:
+        return map(u16(), depth + 1);
+      case 0xdf:
+        return map(u32(), depth + 1);
+      default:
+        throw new TypeError(`msgpack: type 0x${b.toString(16)} is not supported (extensions are refused)`);
     }
   };
   const value = read(0);

@@ -158,7 +158,13 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     try {
       value = fromWireData(data, this.format);
     } catch (err) {
-      this.emit('error', new BroadcasterError(ClientErrorCode.DecodeFailed, `publication ${String(offset)} of ${this.channel} is not msgpack (format 'msgpack'): ${(err as Error).message}`));
+      this.emit(
+        'error',
+        new BroadcasterError(
+          ClientErrorCode.DecodeFailed,
+          `publication ${String(offset)} of ${this.channel} is not msgpack (format 'msgpack'): ${(err as Error).message}`,
+        ),
+      );
       return;
     }
     this.emit('publication', { channel: this.channel, offset, epoch: this.pos.epoch, data: value });
@@ -182,14 +188,16 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     const since = this.pos.known;
     const generation = this.generation;
     this.inflight = true;
-    this.host.request((id) => subscribeFrame(id, this.channel, since)).then(
-      (result) => {
-        if (generation === this.generation) this.onReply(result, since !== null, reason);
-      },
-      (err: BroadcasterError) => {
-        if (generation === this.generation) this.onFailure(err, reason);
-      },
-    );
+    this.host
+      .request((id) => subscribeFrame(id, this.channel, since))
+      .then(
+        (result) => {
+          if (generation === this.generation) this.onReply(result, since !== null, reason);
+        },
+        (err: BroadcasterError) => {
+          if (generation === this.generation) this.onFailure(err, reason);
+        },
+      );
   }
 
   private onReply(result: unknown, wasRecovering: boolean, reason: SubscribeReason): void {
@@ -234,9 +242,11 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   }
 
   private sendUnsubscribe(): void {
-    this.host.request((id) => unsubscribeFrame(id, this.channel)).catch(() => {
-      // Nothing to do: the server drops a closed connection's subscriptions itself.
-    });
+    this.host
+      .request((id) => unsubscribeFrame(id, this.channel))
+      .catch(() => {
+        // Nothing to do: the server drops a closed connection's subscriptions itself.
+      });
   }
 
   private end(event: UnsubscribedEvent): void {

@@ -22,7 +22,12 @@ export class Transport {
   private readonly ws: WebSocketLike;
   private done = false;
 
-  constructor(WebSocketClass: WebSocketConstructor, url: string, token: string | null, private readonly events: TransportEvents) {
+  constructor(
+    WebSocketClass: WebSocketConstructor,
+    url: string,
+    token: string | null,
+    private readonly events: TransportEvents,
+  ) {
     const protocols = token === null ? [SUBPROTOCOL] : [SUBPROTOCOL, `bearer.${token}`];
     this.ws = new WebSocketClass(url, protocols) as WebSocketLike;
     this.ws.binaryType = 'arraybuffer';

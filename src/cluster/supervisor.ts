@@ -125,7 +125,10 @@ export class Supervisor {
     if (expected) return;
     slot.failures = ranMs >= STABLE_AFTER_MS ? 1 : slot.failures + 1;
     const delay = restartDelay(slot.failures);
-    logger.error({ worker: slot.index, workerPid: proc.pid, code, signal, ranMs, restartInMs: delay, crashesInARow: slot.failures }, 'worker exited unexpectedly; restarting it');
+    logger.error(
+      { worker: slot.index, workerPid: proc.pid, code, signal, ranMs, restartInMs: delay, crashesInARow: slot.failures },
+      'worker exited unexpectedly; restarting it',
+    );
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
       if (this.stopping === null) this.spawn(slot);
@@ -179,7 +182,10 @@ export class Supervisor {
       const ready = this.waitReady(slot, READY_TIMEOUT_MS);
       this.spawn(slot);
       if (!(await ready)) {
-        logger.error({ worker: slot.index, timeoutMs: READY_TIMEOUT_MS }, 'rolling restart stopped: the new worker did not become ready; check its logs (Redis reachable? port free?)');
+        logger.error(
+          { worker: slot.index, timeoutMs: READY_TIMEOUT_MS },
+          'rolling restart stopped: the new worker did not become ready; check its logs (Redis reachable? port free?)',
+        );
         return;
       }
       logger.info({ worker: slot.index, workerPid: slot.proc?.pid }, 'rolling restart: worker replaced and ready');

@@ -8,11 +8,7 @@ const READY_POLL_MS = 25;
  * `ready` once `notReadyReason()` is null, and calls `onOrphaned` when the supervisor goes away
  * (so workers never outlive it). Does nothing in a process that was not forked with IPC.
  */
-export function linkToSupervisor(
-  listening: { port: number; adminPort: number | null },
-  notReadyReason: () => string | null,
-  onOrphaned: () => void,
-): void {
+export function linkToSupervisor(listening: { port: number; adminPort: number | null }, notReadyReason: () => string | null, onOrphaned: () => void): void {
   if (typeof process.send !== 'function') return;
   const send = (message: WorkerMessage): void => {
     if (process.connected) process.send!(message);

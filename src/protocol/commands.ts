@@ -71,7 +71,11 @@ export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): Client
   switch (op) {
     case Command.Subscribe: {
       if (frame.length !== 3 && frame.length !== 5) {
-        throw new ProtocolError(ErrorCode.BadRequest, `subscribe takes 3 elements, or 5 with a position [1, id, channel, offset, epoch]; got ${frame.length}`, id);
+        throw new ProtocolError(
+          ErrorCode.BadRequest,
+          `subscribe takes 3 elements, or 5 with a position [1, id, channel, offset, epoch]; got ${frame.length}`,
+          id,
+        );
       }
       const channel = readChannel(frame, id);
       if (frame.length === 3) return { op, id, channel, since: null };
@@ -101,7 +105,8 @@ export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): Client
     case Command.Refresh: {
       expectLength(frame, 3, 'refresh', id);
       const token: unknown = frame[2];
-      if (typeof token !== 'string' || token.length === 0) throw new ProtocolError(ErrorCode.BadRequest, 'refresh takes [5, id, token] with the token as a msgpack str', id);
+      if (typeof token !== 'string' || token.length === 0)
+        throw new ProtocolError(ErrorCode.BadRequest, 'refresh takes [5, id, token] with the token as a msgpack str', id);
       return { op, id, token };
     }
     default:

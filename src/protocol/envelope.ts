@@ -26,6 +26,9 @@ export interface EnvelopeView {
 /** Longest epoch string, so it always encodes as a msgpack fixstr. */
 export const MAX_EPOCH_LENGTH = 31;
 
+// Every envelope builder lives in this file: the two JavaScript ones below, the one for an
+// already-encoded data element, and the Lua expression the Redis publish script runs.
+
 /** Builds the broker envelope `[1, data]` without offset (what backends publish straight to Redis). */
 export function encodeEnvelope(data: Uint8Array | string): Buffer {
   return packr.pack([ENVELOPE_VERSION, data]);
@@ -35,6 +38,29 @@ export function encodeEnvelope(data: Uint8Array | string): Buffer {
 export function encodeData(data: Uint8Array | string): Buffer {
   return packr.pack(data);
 }
+
+const UNSEQUENCED_HEAD = Buffer.from([0x92, ENVELOPE_VERSION]);
+
+/** Builds the envelope `[1, data]` from an already-encoded data element (channels without history). */
+export function encodeUnsequencedEnvelope(dataElement: Buffer): Buffer {
+  return Buffer.concat([UNSEQUENCED_HEAD, dataElement]);
+}
+
+/**
+ * The Lua expression of the Redis publish script that builds `[1, data, offset, epoch,
+ * publishedAt]`: the same bytes as `encodeSequencedEnvelope`. It reads the Lua locals `data`,
+ * `offset`, `epoch`, `published_at` and the helper `uint` (a msgpack unsigned integer).
+ */
+export const LUA_SEQUENCED_ENVELOPE = `string.char(0x95, ${ENVELOPE_VERSION}) .. data .. uint(offset) .. string.char(0xa0 + #epoch) .. epoch .. uint(published_at)`;
+
+/** The Lua function `uint(n)` that LUA_SEQUENCED_ENVELOPE uses: `n` as a msgpack unsigned integer. */
+export const LUA_UINT = `
+local function uint(n)
+  if n < 128 then return string.char(n) end
+  if n < 4294967296 then return string.char(0xce) .. struct.pack('>I4', n) end
+  return string.char(0xcf) .. struct.pack('>I4', math.floor(n / 4294967296)) .. struct.pack('>I4', n % 4294967296)
+end
+`;
 
 /** Writes `n` (a non-negative integer below 2^53) as a msgpack unsigned integer. */
 function encodeUint(n: number): Buffer {

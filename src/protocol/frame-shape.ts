@@ -9,14 +9,31 @@ function scalarLength(buf: Uint8Array, pos: number): number {
   const view = new DataView(buf.buffer, buf.byteOffset);
   const need = (n: number): boolean => pos + n < buf.length;
   switch (t) {
-    case 0xcc: case 0xd0: return 2;
-    case 0xcd: case 0xd1: return 3;
-    case 0xce: case 0xd2: case 0xca: return 5;
-    case 0xcf: case 0xd3: case 0xcb: return 9;
-    case 0xc4: case 0xd9: return need(1) ? 2 + buf[pos + 1]! : -1;
-    case 0xc5: case 0xda: return need(2) ? 3 + view.getUint16(pos + 1) : -1;
-    case 0xc6: case 0xdb: return need(4) ? 5 + view.getUint32(pos + 1) : -1;
-    default: return -1; // arrays, maps, extensions and the unused 0xc1
+    case 0xcc:
+    case 0xd0:
+      return 2;
+    case 0xcd:
+    case 0xd1:
+      return 3;
+    case 0xce:
+    case 0xd2:
+    case 0xca:
+      return 5;
+    case 0xcf:
+    case 0xd3:
+    case 0xcb:
+      return 9;
+    case 0xc4:
+    case 0xd9:
+      return need(1) ? 2 + buf[pos + 1]! : -1;
+    case 0xc5:
+    case 0xda:
+      return need(2) ? 3 + view.getUint16(pos + 1) : -1;
+    case 0xc6:
+    case 0xdb:
+      return need(4) ? 5 + view.getUint32(pos + 1) : -1;
+    default:
+      return -1; // arrays, maps, extensions and the unused 0xc1
   }
 }
 

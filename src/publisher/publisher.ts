@@ -4,7 +4,6 @@ import { RedisStreams } from '../broker/redis-streams';
 import { HistoryPolicies } from '../config/history-policy';
 import { defaultOptions } from '../config/options';
 import { channelNameProblem } from '../protocol/channel-name';
-import { encodeData } from '../protocol/envelope';
 
 /** Settings of a Node publisher; history settings must match the servers' options. */
 export interface PublisherOptions {
@@ -45,7 +44,7 @@ export class Publisher {
   async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
     const problem = channelNameProblem(channel);
     if (problem !== null) throw new TypeError(`invalid channel ${JSON.stringify(channel)}: ${problem}`);
-    return this.streams.publish(channel, encodeData(data));
+    return this.streams.publish(channel, data);
   }
 
   /** Closes the Redis connection after pending publishes are sent. */

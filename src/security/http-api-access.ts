@@ -1,11 +1,11 @@
+import { Failures, type HttpFailure } from '../protocol/errors';
 import type { ApiKeys } from './api-keys';
 import { peerAddress } from './peer-address';
 import type { TrustedNetworks } from './trusted-networks';
 
-/** A refused HTTP API request: the status line, the JSON `error` code, the message and headers. */
+/** A refused HTTP API request: the catalogued failure (status, JSON `error`), the message and headers. */
 export interface HttpApiRefusal {
-  status: string;
-  error: 'unauthorized' | 'forbidden' | 'untrusted_network';
+  failure: HttpFailure;
   message: string;
   headers: Record<string, string>;
 }
@@ -31,15 +31,14 @@ export class HttpApiAccess {
     if (this.apiKeys.required) {
       const verdict = this.apiKeys.check(authorization);
       if (verdict === 'ok') return null;
-      if (verdict === 'missing') return { status: '401 Unauthorized', error: 'unauthorized', message: 'this API needs a key: send Authorization: Bearer <key>', headers: BEARER };
-      return { status: '403 Forbidden', error: 'forbidden', message: 'the API key is not valid', headers: {} };
+      if (verdict === 'missing') return { failure: Failures.unauthorized.http, message: 'this API needs a key: send Authorization: Bearer <key>', headers: BEARER };
+      return { failure: Failures.forbiddenKey.http, message: 'the API key is not valid', headers: {} };
     }
     const peer = peerAddress(remoteAddress());
     if (peer !== null && this.networks.contains(peer)) return null;
     const networks = this.networks.entries.length === 0 ? 'none' : this.networks.entries.join(',');
     return {
-      status: '401 Unauthorized',
-      error: 'untrusted_network',
+      failure: Failures.untrustedNetwork.http,
       message:
         `the HTTP API has no --api-key, so it answers only peers in --trusted-networks (${networks}) and ${peer?.address ?? 'this peer'} is outside them: ` +
         'start the server with --api-key <key> and send Authorization: Bearer <key>, or add this network to --trusted-networks (the socket address decides; X-Forwarded-For is ignored)',

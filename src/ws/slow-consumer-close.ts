@@ -18,25 +18,29 @@ export const SLOW_CONSUMER_GRACE_MS = 10_000;
  * still reading; every frame dropped meanwhile is after the client's last position). A socket
  * that does not drain within SLOW_CONSUMER_GRACE_MS is closed abruptly (1006 at the client).
  */
-export class SlowConsumerClose<T extends { closed: boolean }> {
+export class SlowConsumerClose<T extends object> {
   private readonly slow = new WeakSet<T>();
 
-  constructor(private readonly maxBackpressure: number) {}
+  /** `isClosed` tells from a socket's user data whether it closed (uWS forbids touching it then). */
+  constructor(
+    private readonly maxBackpressure: number,
+    private readonly isClosed: (data: T) => boolean,
+  ) {}
 
   /** Called from the `dropped` handler: uWS skipped a frame for `ws`. */
   dropped(ws: WebSocket<T>): void {
     const data = ws.getUserData();
-    if (data.closed || this.slow.has(data)) return;
+    if (this.isClosed(data) || this.slow.has(data)) return;
     this.slow.add(data);
     setTimeout(() => {
-      if (!data.closed) ws.close();
+      if (!this.isClosed(data)) ws.close();
     }, SLOW_CONSUMER_GRACE_MS).unref();
   }
 
   /** Called from the `drain` handler: closes a marked socket with 4002 once its buffer is within the limit. */
   drain(ws: WebSocket<T>): void {
     const data = ws.getUserData();
-    if (!this.slow.has(data) || data.closed || ws.getBufferedAmount() > this.maxBackpressure) return;
+    if (!this.slow.has(data) || this.isClosed(data) || ws.getBufferedAmount() > this.maxBackpressure) return;
     ws.end(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);
   }
 }

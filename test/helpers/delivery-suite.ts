@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pack } from 'msgpackr';
-import { Command, ErrorCode } from '../../src/protocol/opcodes';
+import { Command, ErrorCode, Frame } from '../../src/protocol/opcodes';
 import type { ServerProcess } from './server-process';
 import { TestClient, httpPublish } from './test-client';
 
@@ -49,8 +49,14 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       for (let i = 0; i < 50; i++) pub.ws.send(pack([Command.Publish, 100 + i, 'ws:1', Buffer.from(String(i))]));
       await pub.reply(149);
       const got = await sub.waitPublications(50, 'ws:1');
-      assert.deepEqual(got.map((p) => p.data.toString()), Array.from({ length: 50 }, (_, i) => String(i)));
-      assert.ok(pub.frames.every((f) => f[0] === 1), 'every publish acknowledged with an ok reply');
+      assert.deepEqual(
+        got.map((p) => p.data.toString()),
+        Array.from({ length: 50 }, (_, i) => String(i)),
+      );
+      assert.ok(
+        pub.frames.every((f) => f[0] === Frame.Reply),
+        'every publish acknowledged with an ok reply',
+      );
       // A string payload stays a msgpack str.
       await pub.command(Command.Publish, 'ws:1', 'text');
       assert.equal((await sub.waitPublications(51, 'ws:1'))[50]!.data, 'text');
@@ -82,7 +88,7 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       assert.deepEqual((await bad.command(Command.Subscribe, 'x'.repeat(256))).slice(0, 3), [2, 3, ErrorCode.InvalidChannel]);
       assert.deepEqual((await bad.command(Command.Publish, 'bad:1', 7)).slice(0, 3), [2, 4, ErrorCode.BadRequest]);
       assert.deepEqual((await bad.command(Command.Publish, 'bad:1', Buffer.alloc(4097))).slice(0, 3), [2, 5, ErrorCode.MessageTooLarge]);
-      const noId = bad.frames.filter((f) => f[0] === 2 && f[1] === null);
+      const noId = bad.frames.filter((f) => f[0] === Frame.Error && f[1] === null);
       assert.equal(noId.length, 2, 'two malformed frames, two error replies without id');
       assert.ok(noId.every((f) => f[2] === ErrorCode.BadRequest));
       // The same connection and its neighbours still work.
@@ -126,7 +132,10 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       assert.equal(wrongMethod.headers.get('allow'), 'POST');
       const plainWs = await fetch(`${server.http}/ws`);
       assert.equal(plainWs.status, 426);
-      await assert.rejects(connect('?channels=ok,bad%20name'), (err: Error & { status?: number }) => err.status === 400 && /invalid|may only contain/.test(err.message));
+      await assert.rejects(
+        connect('?channels=ok,bad%20name'),
+        (err: Error & { status?: number }) => err.status === 400 && /invalid|may only contain/.test(err.message),
+      );
       const health = await fetch(`${server.http}/healthz`);
       assert.deepEqual([health.status, await health.json()], [200, { status: 'ok' }]);
       const ready = await fetch(`${server.http}/readyz`);

@@ -15,7 +15,10 @@ export class ReconnectingClient {
   private stopped = false;
   private reconnecting: Promise<void> | null = null;
 
-  private constructor(readonly url: string, public current: TestClient) {
+  private constructor(
+    readonly url: string,
+    public current: TestClient,
+  ) {
     this.watch(current);
   }
 

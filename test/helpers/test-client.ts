@@ -1,5 +1,6 @@
 import { unpack, pack } from 'msgpackr';
 import WebSocket from 'ws';
+import { Frame } from '../../src/protocol/opcodes';
 
 /** A decoded server frame. */
 export type ServerFrame = unknown[];
@@ -55,7 +56,7 @@ export class TestClient {
   /** Publications received so far. */
   publications(channel?: string): Publication[] {
     return this.frames
-      .filter((f) => f[0] === 0 && (channel === undefined || f[1] === channel))
+      .filter((f) => f[0] === Frame.Publication && (channel === undefined || f[1] === channel))
       .map((f) => ({ channel: f[1] as string, offset: f[2] as number | null, data: f[3] as Buffer | string }));
   }
 
@@ -100,7 +101,7 @@ export class TestClient {
 
   /** Waits for the reply or error frame with request id `id`. */
   async reply(id: number | null): Promise<ServerFrame> {
-    const find = () => this.frames.find((f) => (f[0] === 1 || f[0] === 2) && f[1] === id);
+    const find = () => this.frames.find((f) => (f[0] === Frame.Reply || f[0] === Frame.Error) && f[1] === id);
     await this.until(`reply to request ${id}`, () => find() !== undefined);
     return find()!;
   }

@@ -6,7 +6,6 @@ import { MemoryBroker } from '../../src/broker/memory-broker';
 import { RedisBroker } from '../../src/broker/redis-broker';
 import { HistoryPolicies } from '../../src/config/history-policy';
 import { createLogger } from '../../src/log/logger';
-import { encodeData } from '../../src/protocol/envelope';
 import { createStats } from '../../src/stats';
 import { TestRedis } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait';
@@ -43,7 +42,7 @@ function brokerContract(name: string, create: () => Broker): void {
     test('without history: a publish after subscribe resolved arrives as [1, data], in order', async () => {
       await broker.subscribe('c:1');
       const payloads = [Buffer.from([0x92, 1, 0xc4, 0]), Buffer.alloc(70_000, 9), 'text'];
-      for (const p of payloads) assert.equal(await broker.publish('c:1', encodeData(p)), null);
+      for (const p of payloads) assert.equal(await broker.publish('c:1', p), null);
       await waitFor('3 messages', () => on('c:1').length === 3);
       assert.deepEqual(on('c:1'), payloads.map((p) => [1, p]));
       assert.equal(await broker.history('c:1', 0, 10), null);
@@ -54,9 +53,9 @@ function brokerContract(name: string, create: () => Broker): void {
       await broker.subscribe('c:3');
       broker.unsubscribe('c:2');
       await new Promise((resolve) => setImmediate(resolve));
-      await broker.publish('c:2', encodeData('no'));
-      await broker.publish('c:none', encodeData('no'));
-      await broker.publish('c:3', encodeData('sentinel'));
+      await broker.publish('c:2', 'no');
+      await broker.publish('c:none', 'no');
+      await broker.publish('c:3', 'sentinel');
       await waitFor('sentinel', () => on('c:3').length === 1);
       assert.equal(on('c:2').length + on('c:none').length, 0);
     });
@@ -73,7 +72,7 @@ function brokerContract(name: string, create: () => Broker): void {
     test('with history: consecutive offsets in one epoch, carried by the envelopes', async () => {
       await broker.subscribe('h:1');
       const positions = [];
-      for (const data of ['a', 'b', 'c']) positions.push(await broker.publish('h:1', encodeData(data)));
+      for (const data of ['a', 'b', 'c']) positions.push(await broker.publish('h:1', data));
       const epoch = positions[0]!.epoch;
       assert.match(epoch, /^[A-Za-z0-9_-]{12}$/);
       assert.deepEqual(positions, [1, 2, 3].map((offset) => ({ offset, epoch })));
@@ -85,7 +84,7 @@ function brokerContract(name: string, create: () => Broker): void {
     });
 
     test('history returns publications after an offset, limited, oldest first, trimmed to the size', async () => {
-      for (let i = 1; i <= 8; i++) await broker.publish('h:2', encodeData(`m${i}`));
+      for (let i = 1; i <= 8; i++) await broker.publish('h:2', `m${i}`);
       const all = await broker.history('h:2', 0, 100);
       assert.ok(all !== null);
       assert.equal(all.top, 8);
@@ -100,7 +99,7 @@ function brokerContract(name: string, create: () => Broker): void {
     test('a channel never published has a position: offset 0 and an epoch that publications keep', async () => {
       const empty = await broker.history('h:3', 0, 10);
       assert.deepEqual([empty!.top, empty!.publications], [0, []]);
-      const first = await broker.publish('h:3', encodeData('x'));
+      const first = await broker.publish('h:3', 'x');
       assert.deepEqual(first, { offset: 1, epoch: empty!.epoch });
     });
 
@@ -111,7 +110,7 @@ function brokerContract(name: string, create: () => Broker): void {
       await other.close();
       assert.equal(other.isReady(), false);
       assert.match(other.readinessReason(), /closed/);
-      await assert.rejects(other.publish('c:1', encodeData('x')));
+      await assert.rejects(other.publish('c:1', 'x'));
     });
   });
 }

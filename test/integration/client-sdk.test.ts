@@ -3,7 +3,7 @@ import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BroadcasterError, Client, ClientErrorCode, type ClientOptions, type SubscribedEvent } from '../../src/client/index';
+import { type BroadcasterError, Client, ClientErrorCode, type ClientOptions, type SubscribedEvent } from '../../src/client/index';
 import { cleanupSteps } from '../helpers/cleanup';
 import { TestRedis } from '../helpers/redis-server';
 import { publishSequence } from '../helpers/sequence-publisher';

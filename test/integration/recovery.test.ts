@@ -4,7 +4,7 @@ import { Command } from '../../src/protocol/opcodes';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
 import { ServerProcess } from '../helpers/server-process';
-import { ClientPool, TestClient, httpPublish } from '../helpers/test-client';
+import { ClientPool, type TestClient, httpPublish } from '../helpers/test-client';
 import { waitFor } from '../helpers/wait';
 
 type Result = { offset: number; epoch: string; recovered?: boolean };

@@ -6,7 +6,7 @@ import { cleanupSteps } from '../helpers/cleanup';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
-import { ServerProcess, startReady } from '../helpers/server-process';
+import { type ServerProcess, startReady } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
 import { sleep, waitFor } from '../helpers/wait';
 

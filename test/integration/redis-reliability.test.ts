@@ -4,7 +4,7 @@ import { cleanupSteps } from '../helpers/cleanup';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
-import { ServerProcess, readyzStatus, startReady } from '../helpers/server-process';
+import { type ServerProcess, readyzStatus, startReady } from '../helpers/server-process';
 import { sleep, waitFor } from '../helpers/wait';
 
 const HISTORY = ['--history-size', '5000', '--history-ttl', '600'];

@@ -19,7 +19,11 @@ const value = fc.letrec((tie) => ({
     fc.string({ unit: 'grapheme' }),
     fc.uint8Array({ maxLength: 300 }),
     fc.array(tie('any'), { maxLength: 20 }),
-    fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'), tie('any'), { maxKeys: 20 }),
+    fc.dictionary(
+      fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'),
+      tie('any'),
+      { maxKeys: 20 },
+    ),
   ),
 })).any;
 
@@ -42,7 +46,28 @@ test('the SDK codec decodes what the server codec (msgpackr) encodes, and the ot
 });
 
 test('integer boundaries and 64-bit offsets survive both ways', () => {
-  for (const n of [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 53 - 1)]) {
+  for (const n of [
+    0,
+    127,
+    128,
+    255,
+    256,
+    65535,
+    65536,
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 53 - 1,
+    -1,
+    -32,
+    -33,
+    -128,
+    -129,
+    -32768,
+    -32769,
+    -(2 ** 31),
+    -(2 ** 31) - 1,
+    -(2 ** 53 - 1),
+  ]) {
     assert.equal(decode(encode(n)), n, `encode/decode ${n}`);
     assert.equal(decode(pack(n)), n, `msgpackr → SDK ${n}`);
     assert.equal(Number(unpack(Buffer.from(encode(n)))), n, `SDK → msgpackr ${n}`);
@@ -64,8 +89,18 @@ test('malformed or unsupported msgpack is refused, never half-read', () => {
 });
 
 test('server frames decode from the exact bytes in PROTOCOL.md', () => {
-  assert.deepEqual(decodeFrame(hex('94 00 a4 6e 65 77 73 c0 c4 02 68 69')), { type: 'publication', channel: 'news', offset: null, data: Uint8Array.from([0x68, 0x69]) });
-  assert.deepEqual(decodeFrame(hex('94 00 a4 6e 65 77 73 2a c4 02 68 69')), { type: 'publication', channel: 'news', offset: 42, data: Uint8Array.from([0x68, 0x69]) });
+  assert.deepEqual(decodeFrame(hex('94 00 a4 6e 65 77 73 c0 c4 02 68 69')), {
+    type: 'publication',
+    channel: 'news',
+    offset: null,
+    data: Uint8Array.from([0x68, 0x69]),
+  });
+  assert.deepEqual(decodeFrame(hex('94 00 a4 6e 65 77 73 2a c4 02 68 69')), {
+    type: 'publication',
+    channel: 'news',
+    offset: 42,
+    data: Uint8Array.from([0x68, 0x69]),
+  });
   assert.deepEqual(decodeFrame(hex('93 01 01 c0')), { type: 'reply', id: 1, result: null });
   assert.deepEqual(decodeFrame(hex('94 02 01 66 a3 62 61 64')), { type: 'error', id: 1, code: 102, message: 'bad' });
   assert.deepEqual(decodeFrame(hex('93 03 a4 6e 65 77 73 83 a6 6f 66 66 73 65 74 05 a5 65 70 6f 63 68 a3 61 62 63 a9 72 65 63 6f 76 65 72 65 64 c3')), {
@@ -73,7 +108,11 @@ test('server frames decode from the exact bytes in PROTOCOL.md', () => {
     channel: 'news',
     result: { offset: 5, epoch: 'abc', recovered: true },
   });
-  assert.deepEqual(decodeFrame(hex('93 04 a4 6e 65 77 73 ad 65 70 6f 63 68 20 63 68 61 6e 67 65 64')), { type: 'resync', channel: 'news', reason: 'epoch changed' });
+  assert.deepEqual(decodeFrame(hex('93 04 a4 6e 65 77 73 ad 65 70 6f 63 68 20 63 68 61 6e 67 65 64')), {
+    type: 'resync',
+    channel: 'news',
+    reason: 'epoch changed',
+  });
   assert.deepEqual(decodeFrame(hex('94 02 c0 64 a1 78')), { type: 'error', id: null, code: 100, message: 'x' });
 });
 

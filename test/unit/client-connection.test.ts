@@ -38,12 +38,20 @@ test('reconnects with full-jitter back-off, trying the URLs in turn, and resets 
   FakeSocket.last.open();
   FakeSocket.last.serverClose(1001, 'server shutting down, reconnect');
   assert.deepEqual(clock.pending(), [250]);
-  assert.deepEqual(FakeSocket.instances.map((s) => s.url), ['ws://a/ws', 'ws://b/ws', 'ws://a/ws', 'ws://b/ws']);
+  assert.deepEqual(
+    FakeSocket.instances.map((s) => s.url),
+    ['ws://a/ws', 'ws://b/ws', 'ws://a/ws', 'ws://b/ws'],
+  );
   assert.deepEqual(events, [
-    'connecting ws://a/ws 0', 'disconnected 1006 true',
-    'connecting ws://b/ws 1', 'disconnected 1006 true',
-    'connecting ws://a/ws 2', 'disconnected 1006 true',
-    'connecting ws://b/ws 3', 'connected ws://b/ws', 'disconnected 1001 true',
+    'connecting ws://a/ws 0',
+    'disconnected 1006 true',
+    'connecting ws://b/ws 1',
+    'disconnected 1006 true',
+    'connecting ws://a/ws 2',
+    'disconnected 1006 true',
+    'connecting ws://b/ws 3',
+    'connected ws://b/ws',
+    'disconnected 1001 true',
   ]);
   client.close();
   assert.deepEqual(clock.pending(), []);
@@ -155,7 +163,10 @@ test('publish resolves with the position or rejects with a typed error carrying 
   const socket = FakeSocket.last;
   socket.open();
   const ok = client.publish('chat:1', { text: 'hi' });
-  const refused = assert.rejects(client.publish('news', 'x'), (err: BroadcasterError) => err instanceof BroadcasterError && err.code === 108 && !err.temporary && /not allowed/.test(err.message));
+  const refused = assert.rejects(
+    client.publish('news', 'x'),
+    (err: BroadcasterError) => err instanceof BroadcasterError && err.code === 108 && !err.temporary && /not allowed/.test(err.message),
+  );
   const lost = assert.rejects(client.publish('chat:1', 'y'), (err: BroadcasterError) => err.code === ClientErrorCode.ConnectionLost);
   const [first, second] = socket.sentWith(3);
   assert.ok(first![3] instanceof Uint8Array || Buffer.isBuffer(first![3]));

@@ -17,7 +17,10 @@ async function connectedClient(options: ConstructorParameters<typeof Client>[1] 
 
 /** Answers the latest subscribe of `channel` on `socket` with `result`; returns that subscribe frame. */
 async function answerSubscribe(socket: FakeSocket, channel: string, result: unknown): Promise<unknown[]> {
-  const frame = socket.sentWith(1).filter((f) => f[2] === channel).at(-1)!;
+  const frame = socket
+    .sentWith(1)
+    .filter((f) => f[2] === channel)
+    .at(-1)!;
   socket.receive([1, frame[1], result]);
   await settle();
   return frame;
@@ -77,7 +80,13 @@ test('a resync frame is answered with subscribe-from-a-position', async () => {
   socket.receive([4, 'news', 'epoch changed']);
   const frame = await answerSubscribe(socket, 'news', { offset: 1, epoch: 'F', recovered: false });
   assert.deepEqual(frame.slice(2), ['news', 3, 'E']);
-  assert.deepEqual(events.map((e) => [e.reason, e.wasRecovering, e.recovered]), [['subscribe', false, false], ['resync', true, false]]);
+  assert.deepEqual(
+    events.map((e) => [e.reason, e.wasRecovering, e.recovered]),
+    [
+      ['subscribe', false, false],
+      ['resync', true, false],
+    ],
+  );
   assert.deepEqual(client.getSubscription('news')!.position, { offset: 1, epoch: 'F' });
 });
 
@@ -97,7 +106,10 @@ test('after a reconnect every subscription resubscribes from its position and re
   const second = FakeSocket.last;
   assert.notEqual(second, socket);
   second.open();
-  assert.deepEqual(second.sentWith(1).map((f) => f.slice(2)), [['a', 1, 'E'], ['b']]);
+  assert.deepEqual(
+    second.sentWith(1).map((f) => f.slice(2)),
+    [['a', 1, 'E'], ['b']],
+  );
   second.receive([0, 'a', 1, 'x']); // overlap: already seen
   second.receive([0, 'a', 2, 'x']);
   await answerSubscribe(second, 'a', { offset: 2, epoch: 'E', recovered: true });
@@ -143,7 +155,10 @@ test('unsubscribe during a subscribe waits for the reply before telling the serv
   sub.unsubscribe();
   assert.equal(socket.sentWith(2).length, 0);
   await answerSubscribe(socket, 'news', { offset: 0, epoch: 'E' });
-  assert.deepEqual(socket.sentWith(2).map((f) => f[2]), ['news']);
+  assert.deepEqual(
+    socket.sentWith(2).map((f) => f[2]),
+    ['news'],
+  );
   socket.receive([0, 'news', 1, 'x']); // late publication: dropped, no error
   assert.equal(sub.state, 'unsubscribed');
 });

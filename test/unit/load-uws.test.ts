@@ -60,7 +60,10 @@ describe('choosing the native uWebSockets.js build', () => {
 
   test('a module without SSLApp (the pure-JS fallback) is never accepted', () => {
     const e = env(debian12Node20, { '/pkgs/current/uws_linux_x64_115.node': glibcError, '/pkgs/legacy/uws_linux_x64_115.node': FALLBACK });
-    assert.throws(() => loadUws(e), (err: Error) => err instanceof NativeUwsError && /legacy \(uws-legacy unknown\): .* is not the native API/.test(err.message));
+    assert.throws(
+      () => loadUws(e),
+      (err: Error) => err instanceof NativeUwsError && /legacy \(uws-legacy unknown\): .* is not the native API/.test(err.message),
+    );
   });
 
   test('nothing loads: the error names platform, Node ABI, glibc, what each build said and where each runs', () => {
@@ -70,7 +73,10 @@ describe('choosing the native uWebSockets.js build', () => {
       (err: Error) => {
         assert.ok(err instanceof NativeUwsError);
         assert.match(err.message, /^no native uWebSockets\.js build loads on linux-x64, Node\.js v24\.22\.3 \(ABI 137\), glibc 2\.36\. /);
-        assert.match(err.message, /current \(uWebSockets\.js unknown\): \/lib\/x86_64-linux-gnu\/libc\.so\.6: version `GLIBC_2\.38' not found \(required by uws_linux_x64_115\.node\);/);
+        assert.match(
+          err.message,
+          /current \(uWebSockets\.js unknown\): \/lib\/x86_64-linux-gnu\/libc\.so\.6: version `GLIBC_2\.38' not found \(required by uws_linux_x64_115\.node\);/,
+        );
         assert.doesNotMatch(err.message, /more/, 'only the first line of each load error');
         assert.match(err.message, /legacy \(uws-legacy unknown\): no addon for linux-x64 Node ABI 137\./);
         assert.match(err.message, /current: current platforms; legacy: legacy platforms/);
@@ -92,12 +98,19 @@ describe('choosing the native uWebSockets.js build', () => {
   });
 
   test('a forced build that cannot load says so and how to undo it', () => {
-    const e = env(debian12Node20, { '/pkgs/current/uws_linux_x64_115.node': glibcError, '/pkgs/legacy/uws_linux_x64_115.node': NATIVE }, { buildChoice: 'current' });
+    const e = env(
+      debian12Node20,
+      { '/pkgs/current/uws_linux_x64_115.node': glibcError, '/pkgs/legacy/uws_linux_x64_115.node': NATIVE },
+      { buildChoice: 'current' },
+    );
     assert.throws(() => loadUws(e), /\(BROADCASTER_UWS_BUILD=current; unset it to try every build\)/);
   });
 
   test('an unknown BROADCASTER_UWS_BUILD names the accepted values', () => {
-    assert.throws(() => loadUws(env(debian12Node20, {}, { buildChoice: 'newest' })), /invalid BROADCASTER_UWS_BUILD "newest": set it to auto, current or legacy/);
+    assert.throws(
+      () => loadUws(env(debian12Node20, {}, { buildChoice: 'newest' })),
+      /invalid BROADCASTER_UWS_BUILD "newest": set it to auto, current or legacy/,
+    );
   });
 
   test('UWS_USE_FALLBACK=1 or true is refused before anything loads', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/config/config-error';
+import type { ConfigError } from '../../src/config/config-error';
 import { defaultOptions, type Options } from '../../src/config/options';
 import { WORKER_INDEX_ENV, planProcesses } from '../../src/cluster/process-plan';
 import { restartDelay } from '../../src/cluster/supervisor';

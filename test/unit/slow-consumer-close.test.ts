@@ -25,7 +25,7 @@ function fakeSocket(buffered: { amount: number }) {
 test('a socket that had frames dropped is ended with 4002 once its buffer is back within the limit', () => {
   const buffered = { amount: 80_000 };
   const { ws, calls } = fakeSocket(buffered);
-  const closer = new SlowConsumerClose<{ closed: boolean }>(70_000);
+  const closer = new SlowConsumerClose<{ closed: boolean }>(70_000, (d) => d.closed);
   closer.drain(ws); // not marked: nothing happens
   closer.dropped(ws);
   closer.dropped(ws);
@@ -43,7 +43,7 @@ test('a socket that does not drain within the grace time is closed without a clo
   try {
     const { ws, calls } = fakeSocket({ amount: 80_000 });
     const drained = fakeSocket({ amount: 0 });
-    const closer = new SlowConsumerClose<{ closed: boolean }>(70_000);
+    const closer = new SlowConsumerClose<{ closed: boolean }>(70_000, (d) => d.closed);
     closer.dropped(ws);
     closer.dropped(drained.ws);
     closer.drain(drained.ws);

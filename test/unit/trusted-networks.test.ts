@@ -38,9 +38,16 @@ test('trusted networks: the defaults are loopback; CIDR, single addresses and ma
 });
 
 test('invalid entries are refused with the option named', () => {
-  for (const bad of ['localhost', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/8/8', '300.1.1.1']) assert.notEqual(networkProblem(bad), null, bad);
-  assert.throws(() => new TrustedNetworks(['10.0.0.0/33']), (err: unknown) => err instanceof ConfigError && err.option === 'trustedNetworks' && /--trusted-networks/.test(err.message));
-  assert.throws(() => loadConfig(['--trusted-networks', '127.0.0.1/8,nope']), (err: unknown) => err instanceof ConfigError && /"nope" is not an IP address/.test(err.message));
+  for (const bad of ['localhost', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/8/8', '300.1.1.1'])
+    assert.notEqual(networkProblem(bad), null, bad);
+  assert.throws(
+    () => new TrustedNetworks(['10.0.0.0/33']),
+    (err: unknown) => err instanceof ConfigError && err.option === 'trustedNetworks' && /--trusted-networks/.test(err.message),
+  );
+  assert.throws(
+    () => loadConfig(['--trusted-networks', '127.0.0.1/8,nope']),
+    (err: unknown) => err instanceof ConfigError && /"nope" is not an IP address/.test(err.message),
+  );
   const request = loadConfig([], { BROADCASTER_TRUSTED_NETWORKS: '10.0.0.0/8, ::1' });
   assert.deepEqual(request.kind === 'run' && request.options.trustedNetworks, ['10.0.0.0/8', '::1']);
 });

@@ -1,12 +1,10 @@
-import type { Broker, HistoryEntry } from '../broker/broker';
+import type { HistoryEntry, HistoryReader } from '../broker/broker';
 import type { HistoryPolicies } from '../config/history-policy';
+import type { SubscriptionHub } from '../hub/channel-hub';
+import { parseStored, type Sequenced } from '../hub/sequenced';
 import type { RecoveryPosition } from '../protocol/commands';
 import { buildPublicationFrame } from '../protocol/publication-frame';
 import type { ServerStats } from '../stats';
-import type { ChannelRegistry } from './channel-registry';
-import type { ChannelSequencer, Sequenced } from './channel-sequencer';
-import type { WebSocket } from '../uws/uws';
-import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from '../ws/slow-consumer-close';
 
 /** The result sent to a client for a subscription on a channel that keeps history. */
 export interface SubscribeResult {
@@ -19,26 +17,39 @@ export interface SubscribeResult {
 }
 
 /** What recovery needs from the server. */
-export interface RecoveryContext {
-  broker: Broker;
-  sequencer: ChannelSequencer;
-  registry: ChannelRegistry;
-  policies: HistoryPolicies;
-  stats: ServerStats;
+export interface RecoveryDeps {
+  /** History reads. */
+  readonly broker: HistoryReader;
+  /** Positions, holds and the recovery buffer. */
+  readonly hub: SubscriptionHub;
+  /** History size of each channel (the catch-up reads at most that many). */
+  readonly policies: HistoryPolicies;
+  /** Process counters. */
+  readonly stats: ServerStats;
   /** Bytes a socket may have queued (--max-backpressure); catch-up sends stay below it. */
-  maxBackpressure: number;
+  readonly maxBackpressure: number;
 }
 
-/** Minimal view of a socket for recovery. */
-interface Socket {
-  /** Set once the socket closed. */
-  closed: boolean;
+/** The side of a connection a catch-up drives. */
+export interface CatchUpSocket {
+  /** Set once the socket closed; nothing may be sent then. */
+  readonly closed: boolean;
   /** Called by the drain (and close) handler while a catch-up waits for buffer space. */
   drainWaiter: (() => void) | null;
+  /** Joins the channel's topic (live publications from now on). */
+  joinTopic(channel: string): void;
+  /** Sends a frame. */
+  sendFrame(frame: Buffer): void;
+  /** Bytes queued for the socket right now. */
+  bufferedAmount(): number;
+  /** Runs `fn` with the socket's writes gathered into one. */
+  cork(fn: () => void): void;
+  /** Closes the socket as a slow consumer (close code 4002). */
+  drop(): void;
 }
 
 /**
- * Subscribes `ws` to `channel`. Without a position the socket joins the topic at once and the
+ * Subscribes `socket` to `channel`. Without a position the socket joins the topic at once and the
  * result reports the channel's current position. With a position, publications after it are
  * sent from history, then those forwarded meanwhile, and only then does the socket join the
  * topic — all in one event-loop turn, so nothing is duplicated, reordered or skipped.
@@ -46,53 +57,53 @@ interface Socket {
  * Resolves with the result (null when the channel keeps no history) or rejects when the broker
  * cannot be read; resolves with null without subscribing when the socket closed meanwhile.
  */
-export async function subscribeWithPosition<T extends Socket>(
-  ctx: RecoveryContext,
-  ws: WebSocket<T>,
+export async function subscribeWithPosition(
+  ctx: RecoveryDeps,
+  ws: CatchUpSocket,
   channel: string,
   since: RecoveryPosition | null,
 ): Promise<SubscribeResult | null> {
   if (since === null) {
     try {
-      if (!ws.getUserData().closed) ws.subscribe(channel);
-      const known = ctx.sequencer.position(channel);
+      if (!ws.closed) ws.joinTopic(channel);
+      const known = ctx.hub.position(channel);
       if (known !== null) return known;
       // With the broker down the position is unknown (null); the subscription itself stands.
       const page = await ctx.broker.history(channel, Number.MAX_SAFE_INTEGER, 0).catch(() => null);
       return page === null ? null : { offset: page.top, epoch: page.epoch };
     } finally {
-      ctx.registry.release([channel]);
+      ctx.hub.release([channel]);
     }
   }
-  const collected = ctx.sequencer.collect(channel);
+  const collected = ctx.hub.openRecording(channel);
   try {
     const page = await ctx.broker.history(channel, since.offset, ctx.policies.for(channel).size);
-    if (ws.getUserData().closed) return null;
+    if (ws.closed) return null;
     if (page === null) {
-      ws.subscribe(channel);
+      ws.joinTopic(channel);
       return null;
     }
-    const forwarded = ctx.sequencer.position(channel);
+    const forwarded = ctx.hub.position(channel);
     const sameEpoch = forwarded === null || forwarded.epoch === page.epoch;
     // Publications past what this process forwarded reach the collected list (or the topic) later, in order.
     const limit = forwarded !== null && sameEpoch ? forwarded.offset : page.top;
     const first = page.publications[0]?.offset ?? page.top + 1;
     const recovered = sameEpoch && page.epoch === since.epoch && since.offset <= page.top && first === since.offset + 1;
     const history = recovered ? page.publications.filter((entry) => entry.offset <= limit) : [];
-    if (forwarded === null) ctx.sequencer.observe(channel, page.epoch, page.top);
+    if (forwarded === null) ctx.hub.observe(channel, page.epoch, page.top);
     const sender = new CatchUpSender(ws, channel, ctx, recovered ? since.offset : limit, history, collected);
     // Sends what fits in the socket's buffer, waits for it to drain, and repeats; the last batch
     // and joining the topic happen in one turn, so nothing is skipped or duplicated.
     for (;;) {
-      if (ws.getUserData().closed) return null;
+      if (ws.closed) return null;
       const state = sender.pump();
       if (state === 'done') {
-        ws.subscribe(channel);
+        ws.joinTopic(channel);
         break;
       }
       if (state === 'overflow') {
         // The client cannot keep up with the channel's live rate: treat it as a slow consumer.
-        ws.end(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);
+        ws.drop();
         return null;
       }
       await waitForDrain(ws);
@@ -101,22 +112,21 @@ export async function subscribeWithPosition<T extends Socket>(
     else ctx.stats.recoveriesFailed++;
     return { offset: sender.last, epoch: page.epoch, recovered };
   } finally {
-    ctx.sequencer.stopCollecting(channel, collected);
-    ctx.registry.release([channel]);
+    ctx.hub.closeRecording(channel, collected);
+    ctx.hub.release([channel]);
   }
 }
 
 /** Resolves when the socket's send buffer drained (or it closed), or after a second at most. */
-function waitForDrain<T extends Socket>(ws: WebSocket<T>): Promise<void> {
+function waitForDrain(ws: CatchUpSocket): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, 1000);
     function done(): void {
       clearTimeout(timer);
-      const data = ws.getUserData();
-      if (data.drainWaiter === done) data.drainWaiter = null;
+      if (ws.drainWaiter === done) ws.drainWaiter = null;
       resolve();
     }
-    ws.getUserData().drainWaiter = done;
+    ws.drainWaiter = done;
   });
 }
 
@@ -124,14 +134,14 @@ function waitForDrain<T extends Socket>(ws: WebSocket<T>): Promise<void> {
 const MAX_CATCH_UP_BACKLOG = 10_000;
 
 /** Sends recovered history, then publications forwarded meanwhile, within the backpressure limit. */
-class CatchUpSender<T extends Socket> {
+class CatchUpSender {
   private nextHistory = 0;
   private nextCollected = 0;
 
   constructor(
-    private readonly ws: WebSocket<T>,
+    private readonly ws: CatchUpSocket,
     private readonly channel: string,
-    private readonly ctx: RecoveryContext,
+    private readonly ctx: RecoveryDeps,
     /** Offset of the last publication the client has. */
     public last: number,
     private readonly history: HistoryEntry[],
@@ -144,9 +154,9 @@ class CatchUpSender<T extends Socket> {
     let state: 'done' | 'full' = 'done';
     this.ws.cork(() => {
       while (this.nextHistory < this.history.length) {
-        const entry = this.history[this.nextHistory]!;
-        const view = this.ctx.sequencer.parse(entry.envelope);
-        if (view !== null && !this.send({ envelope: entry.envelope, view })) {
+        const entry = this.history[this.nextHistory] as HistoryEntry;
+        const item = parseStored(entry.envelope, this.ctx.stats);
+        if (item !== null && !this.send(item)) {
           state = 'full';
           return;
         }
@@ -154,7 +164,7 @@ class CatchUpSender<T extends Socket> {
         this.ctx.stats.publicationsRecovered++;
       }
       while (this.nextCollected < this.collected.length) {
-        const item = this.collected[this.nextCollected]!;
+        const item = this.collected[this.nextCollected] as Sequenced;
         const offset = item.view.offset;
         if (offset === null || offset > this.last) {
           if (!this.send(item)) {
@@ -171,8 +181,8 @@ class CatchUpSender<T extends Socket> {
   /** Sends one publication unless it would pass the backpressure limit. */
   private send(item: Sequenced): boolean {
     const frame = buildPublicationFrame(this.channel, item.envelope, item.view);
-    if (this.ws.getBufferedAmount() + frame.length > this.ctx.maxBackpressure) return false;
-    this.ws.send(frame, true, false);
+    if (this.ws.bufferedAmount() + frame.length > this.ctx.maxBackpressure) return false;
+    this.ws.sendFrame(frame);
     if (item.view.offset !== null) this.last = item.view.offset;
     return true;
   }

@@ -1,3 +1,4 @@
+import { type HttpFailure, statusLine } from '../protocol/errors';
 import type { HttpResponse } from '../uws/uws';
 
 /** Writes a JSON response with `status` (e.g. "200 OK") in one corked write. */
@@ -9,7 +10,7 @@ export function sendJson(res: HttpResponse, status: string, body: unknown, heade
   });
 }
 
-/** Writes the documented JSON error body `{ "error": code, "message": text }`. */
-export function sendError(res: HttpResponse, status: string, code: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { error: code, message }, headers);
+/** Writes a catalogued failure: its status and the JSON body `{ "error": <its error string>, "message": text }`. */
+export function sendError(res: HttpResponse, failure: HttpFailure, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, statusLine(failure.status), { error: failure.error, message }, headers);
 }

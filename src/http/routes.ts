@@ -2,15 +2,16 @@ import type { Broker } from '../broker/broker';
 import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import { channelNameProblem } from '../protocol/channel-name';
+import { Failures, statusLine } from '../protocol/errors';
 import type { HistoryPolicies } from '../config/history-policy';
 import type { HttpApiAccess } from '../security/http-api-access';
-import { encodeData } from '../protocol/envelope';
 import { toJsonPublication } from './history-json';
 import type { ServerStats } from '../stats';
-import { readBody } from './http-body';
-import { sendError, sendJson } from './http-reply';
+import { readBody } from './body';
+import { HEALTH_BODY, type ReadinessSource, readiness } from './readiness';
+import { sendError, sendJson } from './reply';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws/uws';
-import { registerClientBundleRoute } from '../http/client-bundle-route';
+import { registerClientBundleRoute } from './client-bundle-route';
 
 /** Path of the HTTP publish endpoint; `:channel` is the channel name. */
 export const PUBLISH_ROUTE = '/v1/channels/:channel/publish';
@@ -28,20 +29,20 @@ export interface HttpContext {
   stats: ServerStats;
   /** Who may call the HTTP API (keys, trusted networks). */
   apiAccess: HttpApiAccess;
-  /** Why the process is not ready, or null when it is. */
-  notReadyReason(): string | null;
+  /** The process whose readiness /readyz reports. */
+  readiness: ReadinessSource;
 }
 
 function methodNotAllowed(allow: string) {
   return (res: HttpResponse, req: HttpRequest): void => {
-    sendError(res, '405 Method Not Allowed', 'method_not_allowed', `${req.getMethod().toUpperCase()} is not allowed here; use ${allow}`, { Allow: allow });
+    sendError(res, Failures.methodNotAllowed.http, `${req.getMethod().toUpperCase()} is not allowed here; use ${allow}`, { Allow: allow });
   };
 }
 
 /** Answers 401/403 and returns false unless the request has a valid API key or, without keys, a trusted peer. */
 function authorized(ctx: HttpContext, res: HttpResponse, req: HttpRequest): boolean {
   const refusal = ctx.apiAccess.check(req.getHeader('authorization'), () => res.getRemoteAddressAsText());
-  if (refusal !== null) sendError(res, refusal.status, refusal.error, refusal.message, refusal.headers);
+  if (refusal !== null) sendError(res, refusal.failure, refusal.message, refusal.headers);
   return refusal === null;
 }
 
@@ -57,23 +58,24 @@ function publishHandler(ctx: HttpContext) {
       if (body === 'aborted') return;
       if (body === 'too_large') {
         res.cork(() => {
-          res.writeStatus('413 Payload Too Large').writeHeader('Content-Type', 'application/json');
-          res.end(JSON.stringify({ error: 'message_too_large', message: `body is over the ${limit}-byte limit (--max-message-size)` }), true);
+          // The rest of the body is not read: the answer closes the connection.
+          res.writeStatus(statusLine(Failures.messageTooLarge.http.status)).writeHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify({ error: Failures.messageTooLarge.http.error, message: `body is over the ${limit}-byte limit (--max-message-size)` }), true);
         });
         return;
       }
       const problem = channelNameProblem(channel);
       if (problem !== null) {
-        sendError(res, '400 Bad Request', 'invalid_channel', problem);
+        sendError(res, Failures.invalidChannel.http, problem);
         return;
       }
       if (body.length === 0) {
-        sendError(res, '400 Bad Request', 'empty_body', 'the request body is the message data and must not be empty');
+        sendError(res, Failures.emptyBody.http, 'the request body is the message data and must not be empty');
         return;
       }
       let aborted = false;
       res.onAborted(() => (aborted = true));
-      ctx.broker.publish(channel, encodeData(body)).then(
+      ctx.broker.publish(channel, body).then(
         (position) => {
           ctx.stats.publishedHttp++;
           if (!aborted) sendJson(res, '200 OK', { ok: true, channel, size: body.length, ...position });
@@ -81,7 +83,7 @@ function publishHandler(ctx: HttpContext) {
         (err: Error) => {
           ctx.stats.publishFailures++;
           ctx.logger.warn({ channel, err: err.message }, 'http publish failed');
-          if (!aborted) sendError(res, '503 Service Unavailable', 'broker_unavailable', `the broker did not accept the message: ${err.message}`);
+          if (!aborted) sendError(res, Failures.brokerUnavailable.http, `the broker did not accept the message: ${err.message}`);
         },
       );
     });
@@ -102,14 +104,14 @@ function historyHandler(ctx: HttpContext) {
     const params = new URLSearchParams(req.getQuery());
     const problem = channelNameProblem(channel);
     if (problem !== null) {
-      sendError(res, '400 Bad Request', 'invalid_channel', problem);
+      sendError(res, Failures.invalidChannel.http, problem);
       return;
     }
     const size = ctx.policies.for(channel).size;
     const since = readCount(params, 'since', 0);
     const limit = readCount(params, 'limit', size);
     if (typeof since === 'string' || typeof limit === 'string') {
-      sendError(res, '400 Bad Request', 'invalid_parameter', typeof since === 'string' ? since : (limit as string));
+      sendError(res, Failures.invalidParameter.http, typeof since === 'string' ? since : (limit as string));
       return;
     }
     let aborted = false;
@@ -118,14 +120,14 @@ function historyHandler(ctx: HttpContext) {
       (page) => {
         if (aborted) return;
         if (page === null) {
-          sendError(res, '404 Not Found', 'no_history', `channel ${channel} keeps no history (size 0 from --history-size / --history-namespaces)`);
+          sendError(res, Failures.noHistory.http, `channel ${channel} keeps no history (size 0 from --history-size / --history-namespaces)`);
           return;
         }
         const publications = page.publications.map(toJsonPublication).filter((p) => p !== null);
         sendJson(res, '200 OK', { channel, epoch: page.epoch, offset: page.top, publications });
       },
       (err: Error) => {
-        if (!aborted) sendError(res, '503 Service Unavailable', 'broker_unavailable', `history could not be read: ${err.message}`);
+        if (!aborted) sendError(res, Failures.brokerUnavailable.http, `history could not be read: ${err.message}`);
       },
     );
   };
@@ -137,19 +139,18 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: HttpContext): void {
   app.any(PUBLISH_ROUTE, methodNotAllowed('POST'));
   app.get(HISTORY_ROUTE, historyHandler(ctx));
   app.any(HISTORY_ROUTE, methodNotAllowed('GET'));
-  app.get('/healthz', (res) => sendJson(res, '200 OK', { status: 'ok' }));
+  app.get('/healthz', (res) => sendJson(res, '200 OK', HEALTH_BODY));
   app.any('/healthz', methodNotAllowed('GET'));
   app.get('/readyz', (res) => {
-    const reason = ctx.notReadyReason();
-    if (reason === null) sendJson(res, '200 OK', { status: 'ready', broker: ctx.broker.kind });
-    else sendJson(res, '503 Service Unavailable', { status: 'not_ready', reason, broker: ctx.broker.kind });
+    const answer = readiness(ctx.readiness);
+    sendJson(res, answer.ready ? '200 OK' : '503 Service Unavailable', answer.body);
   });
   app.any('/readyz', methodNotAllowed('GET'));
   app.any('/ws', (res) => {
-    sendError(res, '426 Upgrade Required', 'upgrade_required', '/ws is the WebSocket endpoint: connect with a WebSocket client', { Upgrade: 'websocket' });
+    sendError(res, Failures.upgradeRequired.http, '/ws is the WebSocket endpoint: connect with a WebSocket client', { Upgrade: 'websocket' });
   });
   registerClientBundleRoute(app);
   app.any('/*', (res, req) => {
-    sendError(res, '404 Not Found', 'not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; see docs/PROTOCOL.md`);
+    sendError(res, Failures.notFound.http, `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; see docs/PROTOCOL.md`);
   });
 }

@@ -7,12 +7,7 @@ export type BodyProblem = 'too_large' | 'aborted';
  * Reads a request body of at most `limit` bytes. Calls `done` with a copy of the body, or with
  * the problem; a declared or actual size over the limit stops reading at once.
  */
-export function readBody(
-  res: HttpResponse,
-  contentLength: number | null,
-  limit: number,
-  done: (body: Buffer | BodyProblem) => void,
-): void {
+export function readBody(res: HttpResponse, contentLength: number | null, limit: number, done: (body: Buffer | BodyProblem) => void): void {
   let finished = false;
   const finish = (result: Buffer | BodyProblem): void => {
     if (finished) return;

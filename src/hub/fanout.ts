@@ -4,11 +4,14 @@ import type { ServerStats } from '../stats';
 import type { SequencerOutput } from './channel-sequencer';
 import type { TemplatedApp } from '../uws/uws';
 
+/** The part of the uWS app the fan-out drives. */
+export type FanoutApp = Pick<TemplatedApp, 'publish' | 'numSubscribers'>;
+
 /**
  * The local fan-out: each ordered publication becomes its wire frame once, and uWS sends that
  * one buffer to every local subscriber of the channel in C++ (no JavaScript loop over sockets).
  */
-export function createFanout(app: TemplatedApp, stats: ServerStats, compress: boolean): SequencerOutput {
+export function createFanout(app: FanoutApp, stats: ServerStats, compress: boolean): SequencerOutput {
   return {
     forward(channel, { envelope, view }) {
       if (view.publishedAt !== null) stats.fanoutLatency.observe(Date.now() - view.publishedAt);

@@ -1,13 +1,8 @@
-import type { Broker, HistoryPage } from '../broker/broker';
+import type { HistoryPage, HistoryReader } from '../broker/broker';
 import type { Logger } from '../log/logger';
-import { parseEnvelope, type EnvelopeView } from '../protocol/envelope';
+import { parseEnvelope } from '../protocol/envelope';
 import type { ServerStats } from '../stats';
-
-/** A parsed envelope on its way to local subscribers. */
-export interface Sequenced {
-  envelope: Buffer;
-  view: EnvelopeView;
-}
+import type { Sequenced } from './sequenced';
 
 interface ChannelState {
   /** Epoch bytes of the last forwarded publication. */
@@ -44,11 +39,10 @@ function sameEpoch(epoch: Buffer, item: Sequenced): boolean {
  */
 export class ChannelSequencer {
   private readonly states = new Map<string, ChannelState>();
-  private readonly collectors = new Map<string, Set<Sequenced[]>>();
   private lastWarning = 0;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: HistoryReader,
     private readonly output: SequencerOutput,
     private readonly stats: ServerStats,
     private readonly logger: Logger,
@@ -62,7 +56,10 @@ export class ChannelSequencer {
       const now = Date.now();
       if (now - this.lastWarning > 10_000) {
         this.lastWarning = now;
-        this.logger.warn({ channel, problem: view, invalid: this.stats.invalidEnvelopes }, 'dropped a publication that is not a valid envelope (see docs/PROTOCOL.md)');
+        this.logger.warn(
+          { channel, problem: view, invalid: this.stats.invalidEnvelopes },
+          'dropped a publication that is not a valid envelope (see docs/PROTOCOL.md)',
+        );
       }
       return;
     }
@@ -77,19 +74,19 @@ export class ChannelSequencer {
     }
     const offset = item.view.offset;
     if (offset === null) {
-      this.forward(channel, item);
+      this.output.forward(channel, item);
       return;
     }
     if (state === undefined) {
       this.states.set(channel, { epoch: epochOf(item), offset, queue: null });
-      this.forward(channel, item);
+      this.output.forward(channel, item);
       return;
     }
     if (!sameEpoch(state.epoch, item)) {
       this.announce(channel, 'epoch changed: the channel history was lost');
       state.epoch = epochOf(item);
       state.offset = offset;
-      this.forward(channel, item);
+      this.output.forward(channel, item);
       return;
     }
     if (offset <= state.offset) {
@@ -98,19 +95,13 @@ export class ChannelSequencer {
     }
     if (offset === state.offset + 1) {
       state.offset = offset;
-      this.forward(channel, item);
+      this.output.forward(channel, item);
       return;
     }
     this.stats.gapsDetected++;
     state.queue = [item];
     this.logger.warn({ channel, after: state.offset, got: offset }, 'offset gap: filling from history');
     this.repair(channel, state, offset - state.offset - 1);
-  }
-
-  private forward(channel: string, item: Sequenced): void {
-    this.output.forward(channel, item);
-    const collectors = this.collectors.get(channel);
-    if (collectors !== undefined) for (const c of collectors) c.push(item);
   }
 
   private announce(channel: string, reason: string): void {
@@ -135,10 +126,7 @@ export class ChannelSequencer {
     const queue = state.queue ?? [];
     const firstQueued = queue.find((q) => q.view.offset !== null);
     const until = firstQueued?.view.offset ?? Infinity;
-    const complete =
-      page !== null &&
-      page.epoch === state.epoch.toString('latin1') &&
-      (page.publications[0]?.offset ?? page.top + 1) === state.offset + 1;
+    const complete = page !== null && page.epoch === state.epoch.toString('latin1') && (page.publications[0]?.offset ?? page.top + 1) === state.offset + 1;
     let repaired = 0;
     if (complete) {
       for (const entry of page.publications) {
@@ -146,7 +134,7 @@ export class ChannelSequencer {
         const view = parseEnvelope(entry.envelope);
         if (typeof view === 'string') break;
         state.offset = entry.offset;
-        this.forward(channel, { envelope: entry.envelope, view });
+        this.output.forward(channel, { envelope: entry.envelope, view });
         repaired++;
       }
     }
@@ -190,14 +178,6 @@ export class ChannelSequencer {
     }
   }
 
-  /** Parses a stored envelope; null (and counted) when it is not valid. */
-  parse(envelope: Buffer): EnvelopeView | null {
-    const view = parseEnvelope(envelope);
-    if (typeof view !== 'string') return view;
-    this.stats.invalidEnvelopes++;
-    return null;
-  }
-
   /** The last forwarded position of `channel` in this process, or null when none was seen. */
   position(channel: string): { epoch: string; offset: number } | null {
     const state = this.states.get(channel);
@@ -207,23 +187,6 @@ export class ChannelSequencer {
   /** Sets a channel's starting point when no publication was seen yet (used by recoveries). */
   observe(channel: string, epoch: string, offset: number): void {
     if (!this.states.has(channel)) this.states.set(channel, { epoch: Buffer.from(epoch, 'latin1'), offset, queue: null });
-  }
-
-  /** Starts recording every publication forwarded on `channel` into the returned list. */
-  collect(channel: string): Sequenced[] {
-    const list: Sequenced[] = [];
-    let set = this.collectors.get(channel);
-    if (set === undefined) this.collectors.set(channel, (set = new Set()));
-    set.add(list);
-    return list;
-  }
-
-  /** Stops a recording started by `collect`. */
-  stopCollecting(channel: string, list: Sequenced[]): void {
-    const set = this.collectors.get(channel);
-    if (set === undefined) return;
-    set.delete(list);
-    if (set.size === 0) this.collectors.delete(channel);
   }
 
   /** Drops the state of a channel this process no longer receives. */

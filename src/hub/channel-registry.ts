@@ -1,6 +1,9 @@
 import type { Broker } from '../broker/broker';
 import type { TemplatedApp } from '../uws/uws';
 
+/** What the registry needs from the broker: the subscription calls. */
+export type SubscribingBroker = Pick<Broker, 'subscribe' | 'unsubscribe'>;
+
 /**
  * Keeps the broker subscribed to exactly the channels that have local subscribers. The count
  * of a channel is its uWS topic subscriber count plus "holds" taken by handshakes in progress,
@@ -10,15 +13,15 @@ export class ChannelRegistry {
   private readonly holds = new Map<string, number>();
 
   constructor(
-    private readonly app: TemplatedApp,
-    private readonly broker: Broker,
+    private readonly app: Pick<TemplatedApp, 'numSubscribers'>,
+    private readonly broker: SubscribingBroker,
     private readonly onDrop: (channel: string) => void = () => {},
   ) {}
 
   /** Reserves `channels` for a handshake in progress; resolves when the broker receives them. */
-  hold(channels: readonly string[]): Promise<void[]> {
+  async hold(channels: readonly string[]): Promise<void> {
     for (const channel of channels) this.holds.set(channel, (this.holds.get(channel) ?? 0) + 1);
-    return Promise.all(channels.map((channel) => this.broker.subscribe(channel)));
+    await Promise.all(channels.map((channel) => this.broker.subscribe(channel)));
   }
 
   /** Releases holds taken by `hold` (after the socket subscribed, or when the handshake was aborted). */
