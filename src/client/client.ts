@@ -2,7 +2,7 @@ import { channelNameProblem } from '../protocol/channel-name';
 import { Backoff } from './backoff';
 import { LocalCloseCode, resolveOptions, type ClientOptions, type ResolvedOptions } from './client-options';
 import type { Clock } from './clock';
-import { decodeFrame, pingFrame, publishFrame, readSubscribeResult, refreshFrame } from './codec';
+import { decodeFrame, pingFrame, publishFrame, readSubscribeResult, refreshFrame, type ServerFrame } from './codec';
 import { toWireData } from './data';
 import { Emitter } from './emitter';
 import { BroadcasterError, ClientErrorCode } from './errors';
