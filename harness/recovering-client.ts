@@ -5,8 +5,7 @@
  * repairs itself is counted in `repairs`, so a test can assert that the *server* repaired.
  */
 import WebSocket from 'ws';
-import { type ChannelPosition, decodeServerFrame, encodeSubscribe } from '../src/client/frames';
-import { Frame } from '../src/protocol/opcodes';
+import { type ServerFrame, type SubscribeResult as ChannelPosition, decodeFrame, readSubscribeResult, subscribeFrame } from '../src/client/codec';
 
 /** A channel position as the client keeps it. */
 export interface Position {
@@ -133,18 +132,22 @@ export class RecoveringClient {
   }
 
   private onFrame(bytes: Buffer): void {
-    const frame = decodeServerFrame(bytes);
-    if (frame === null) return;
-    switch (frame.kind) {
-      case Frame.Publication:
+    let frame: ServerFrame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch {
+      return; // not a documented frame
+    }
+    switch (frame.type) {
+      case 'publication':
         return this.onPublication(frame.channel, frame.offset, frame.data);
-      case Frame.Reply: {
+      case 'reply': {
         const channel = this.pending.get(frame.id);
         if (channel === undefined) return;
         this.pending.delete(frame.id);
-        return this.onResult(channel, frame.result as ChannelPosition | null);
+        return this.onResult(channel, readSubscribeResult(frame.result));
       }
-      case Frame.Error: {
+      case 'error': {
         // A URL subscription's error names its channel first: "<channel>: ...".
         const channel = frame.id === null ? this.channels.find((c) => frame.message.startsWith(`${c}: `)) : this.pending.get(frame.id);
         if (frame.id !== null) this.pending.delete(frame.id);
@@ -155,9 +158,9 @@ export class RecoveringClient {
         }
         return;
       }
-      case Frame.Subscribed:
-        return this.onResult(frame.channel, frame.result);
-      case Frame.Resync:
+      case 'subscribed':
+        return this.onResult(frame.channel, readSubscribeResult(frame.result));
+      case 'resync':
         return this.onResync(frame.channel);
     }
   }
@@ -215,7 +218,7 @@ export class RecoveringClient {
     this.resyncing.set(channel, why);
     const id = this.nextId++;
     this.pending.set(id, channel);
-    this.ws.send(encodeSubscribe(id, channel, position));
+    this.ws.send(subscribeFrame(id, channel, position));
   }
 
   private rawSocket(): { pause(): void; resume(): void } | null {

@@ -5,8 +5,7 @@
  *
  *   node dist/scripts/fuzz.js --url ws://127.0.0.1:9001/ws --frames 200000 --seed 42
  */
-import { decodeServerFrame } from '../src/client/frames';
-import { Frame } from '../src/protocol/opcodes';
+import { decodeFrame } from '../src/client/codec';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
@@ -81,9 +80,14 @@ export async function runFuzz(url: string, frames: number, seed: number, batch =
   for (let start = 0; start < samples.length; start += batch) {
     const ws = await openSocket(url);
     ws.on('message', (d: Buffer) => {
-      const kind = decodeServerFrame(d)?.kind;
-      if (kind === Frame.Reply) report.answers.ok++;
-      else if (kind === Frame.Error) report.answers.error++;
+      let type: string;
+      try {
+        type = decodeFrame(d).type;
+      } catch {
+        type = 'undocumented';
+      }
+      if (type === 'reply') report.answers.ok++;
+      else if (type === 'error') report.answers.error++;
       else report.answers.other++;
     });
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
