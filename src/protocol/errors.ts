@@ -41,6 +41,8 @@ export const CloseCode = {
   GoingAway: 1001,
   /** The connection's token expired and no fresh one was sent: reconnect with a new token. */
   TokenExpired: 4001,
+  /** The connection fell too far behind (its backlog passed maxBackpressure): reconnect with positions. */
+  SlowConsumer: 4002,
 } as const;
 
 /** One of the documented close codes. */
@@ -92,6 +94,8 @@ export const Failures = Object.freeze({
   invalidToken: { reply: ErrorCode.InvalidToken },
   /** The token expired without a refresh. */
   tokenExpired: { close: CloseCode.TokenExpired },
+  /** A slow consumer under the close policy, or a catch-up that cannot keep up. */
+  slowConsumer: { close: CloseCode.SlowConsumer },
   /** An unexpected server-side failure. */
   internal: { reply: ErrorCode.Internal },
   /** A token or API key is required and missing, or the token was refused at the handshake. */

@@ -1,7 +1,8 @@
+import { CloseCode } from '../protocol/errors';
 import type { WebSocket } from '../uws/uws';
 
 /** Close code of a slow consumer closed under the `close` policy (docs/PROTOCOL.md, close codes). */
-export const SLOW_CONSUMER_CLOSE_CODE = 4002;
+export const SLOW_CONSUMER_CLOSE_CODE = CloseCode.SlowConsumer;
 
 /** Close reason sent with SLOW_CONSUMER_CLOSE_CODE. */
 export const SLOW_CONSUMER_REASON = 'slow consumer: too far behind, reconnect with since= positions';
