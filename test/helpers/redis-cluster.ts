@@ -221,7 +221,7 @@ export class TestRedisCluster {
     this.unregister();
   }
 
-  /** Waits until every running node reports `cluster_state:ok` with 16384 slots ok, every shard with slots has an online master and every running node is online (replicas synced). */
+  /** Waits until every running node reports `cluster_state:ok` with 16384 slots ok, every shard with slots has an online master and every running replica's link to its master is up. */
   async waitUntilHealthy(): Promise<void> {
     await this.waitFor('cluster_state:ok with all slots covered on every running node', async () => {
       for (const port of this.runningPorts) {
@@ -231,10 +231,17 @@ export class TestRedisCluster {
       }
       const shards = await this.shards();
       if (!shards.filter((s) => s.ranges.length > 0).every((s) => s.master.health === 'online')) return false;
-      // Replicas that have not finished their first sync ("loading") cannot take over.
-      const online = new Set(shards.flatMap((s) => [s.master, ...s.replicas]).filter((n) => n.health === 'online').map((n) => n.port));
-      return this.runningPorts.every((port) => online.has(port));
+      // A replica counts once its link to the master is up (CLUSTER SHARDS says "loading" until the
+      // master's next replication ping, up to repl-ping-replica-period = 10 s, moves the offset).
+      for (const port of this.runningPorts) if (!(await this.replicaReady(port))) return false;
+      return true;
     });
+  }
+
+  /** True for a master, and for a replica whose replication link is up (`INFO replication`). */
+  async replicaReady(port: number): Promise<boolean> {
+    const info = String(await this.command(port, 'INFO', 'replication'));
+    return info.includes('role:master') || info.includes('master_link_status:up');
   }
 
   /** Polls `check` until true; fails at once when a node died unexpectedly, or after the timeout. */
