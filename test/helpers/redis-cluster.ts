@@ -201,7 +201,7 @@ export class TestRedisCluster {
     await this.command(target.port, 'CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
     await this.command(source.port, 'CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
     for (const shard of shards) {
-      if (shard.master.port !== source.port && shard.master.port !== target.port && shard.master.health === 'online') {
+      if (shard.ranges.length > 0 && shard.master.port !== source.port && shard.master.port !== target.port && shard.master.health === 'online') {
         await this.command(shard.master.port, 'CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
       }
     }
@@ -221,7 +221,7 @@ export class TestRedisCluster {
     this.unregister();
   }
 
-  /** Waits until every running node reports `cluster_state:ok` with 16384 slots ok, every shard with slots has an online master and every running replica's link to its master is up. */
+  /** Waits until every running node reports `cluster_state:ok` with 16384 slots ok, every shard with slots has an online master and every running replica's link to its master is up, every running master serves slots, and every running node sees the others in their own roles. */
   async waitUntilHealthy(): Promise<void> {
     await this.waitFor('cluster_state:ok with all slots covered on every running node', async () => {
       for (const port of this.runningPorts) {
@@ -233,9 +233,30 @@ export class TestRedisCluster {
       if (!shards.filter((s) => s.ranges.length > 0).every((s) => s.master.health === 'online')) return false;
       // A replica counts once its link to the master is up (CLUSTER SHARDS says "loading" until the
       // master's next replication ping, up to repl-ping-replica-period = 10 s, moves the offset).
-      for (const port of this.runningPorts) if (!(await this.replicaReady(port))) return false;
+      // A master without slots is a restarted old master that has not yet learnt it was replaced;
+      // and every running node must see every running node in the role it has itself.
+      const serving = new Set(shards.filter((s) => s.ranges.length > 0).map((s) => s.master.port));
+      const masters = new Set<number>();
+      for (const port of this.runningPorts) {
+        if (!(await this.replicaReady(port))) return false;
+        if (await this.isMaster(port)) {
+          if (!serving.has(port)) return false;
+          masters.add(port);
+        }
+      }
+      for (const viewer of this.runningPorts) {
+        for (const shard of parseShards(await this.command(viewer, 'CLUSTER', 'SHARDS'))) {
+          if (this.runningPorts.includes(shard.master.port) && shard.ranges.length > 0 !== masters.has(shard.master.port)) return false;
+          if (shard.replicas.some((r) => masters.has(r.port))) return false;
+        }
+      }
       return true;
     });
+  }
+
+  /** True when the node on `port` says it is a master (`INFO replication`). */
+  async isMaster(port: number): Promise<boolean> {
+    return String(await this.command(port, 'INFO', 'replication')).includes('role:master');
   }
 
   /** True for a master, and for a replica whose replication link is up (`INFO replication`). */
