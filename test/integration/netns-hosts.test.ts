@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { NetnsLab } from '../helpers/netns';
+import { stillRunningAfter } from '../helpers/process-alive';
 import { sleep } from '../helpers/wait';
 
 const unavailable = NetnsLab.unavailableReason();
@@ -43,22 +43,6 @@ function namespaces(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
 }
 
-/** True while `pid` runs (a zombie, killed but not yet reaped, counts as stopped). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Waits (at most 2 s) for `pid` to stop; returns whether it still runs. */
-async function stillAlive(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
-  return alive(pid);
-}
-
 test('a host namespace reaches redis-server in another; a cut stops it, healing restores it, a throttled link still works; nothing is left behind', { skip, timeout: 90_000 }, async () => {
   const linksBefore = rootLinks();
   const lab = NetnsLab.create(['redis', 'a', 'b']);
@@ -87,7 +71,7 @@ test('a host namespace reaches redis-server in another; a cut stops it, healing 
   } finally {
     lab.destroy();
   }
-  assert.equal(await stillAlive(redisPid), false, 'redis-server stopped by PID');
+  assert.equal(await stillRunningAfter(redisPid), false, 'redis-server stopped by PID');
   assert.deepEqual(namespaces().filter((n) => made.includes(n)), [], 'no namespace left');
   assert.deepEqual(rootLinks(), linksBefore, 'no link added to the root namespace');
   assert.deepEqual(lab.namespaces, []);
@@ -138,6 +122,6 @@ for (const ending of ['an uncaught error', 'SIGTERM'] as const) {
     const [code] = (await exited) as [number | null];
     assert.notEqual(code, 0);
     assert.deepEqual(namespaces().filter((n) => made.namespaces.includes(n)), [], 'namespaces removed');
-    assert.equal(await stillAlive(made.pid), false, 'the process started inside was stopped');
+    assert.equal(await stillRunningAfter(made.pid), false, 'the process started inside was stopped');
   });
 }

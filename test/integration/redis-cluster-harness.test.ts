@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { ClusterKeys } from '../../src/broker/cluster/cluster-keys';
@@ -7,6 +10,7 @@ import { keySlot } from '../../src/broker/cluster/key-slot';
 import { evenSlotTags, partitionsByMaster } from '../../src/broker/cluster/partition-tags';
 import { SlotMap } from '../../src/broker/cluster/slot-map';
 import { TestRedisCluster } from '../helpers/redis-cluster';
+import { stillRunningAfter } from '../helpers/process-alive';
 import { waitFor } from '../helpers/wait';
 
 // Facts this file measures are written up in docs/SCALING.md, "Redis Cluster facts measured here".
@@ -259,4 +263,30 @@ test('a slot migrated while publishing: the old owner pushes sunsubscribe, iored
   const lost = lostOf(accepted, got);
   t.diagnostic(`migration: published ${sent} (handover done after ${handedOverAt}), rejected ${failed}, accepted ${accepted.length}, received ${new Set(got.filter((n) => n > 0)).size}, accepted but lost ${lost.length} ${JSON.stringify(lost)}`);
   t.diagnostic(`migration: subscriber Cluster events ${JSON.stringify(Object.fromEntries(events))}`);
+});
+
+test('a cluster whose test process fails is stopped by PID at exit', { timeout: 60_000 }, async () => {
+  const helper = join(__dirname, '..', 'helpers', 'redis-cluster.js');
+  const script = `
+    const { TestRedisCluster } = require(${JSON.stringify(helper)});
+    TestRedisCluster.start().then((c) => {
+      console.log(JSON.stringify(c.nodeInfo.map((n) => n.pid)));
+      setTimeout(() => { throw new Error('test failure'); }, 50);
+    });
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.notEqual(code, 0);
+  const pids = JSON.parse(out.split('\n')[0]!) as number[];
+  assert.equal(pids.length, 6);
+  for (const pid of pids) assert.equal(await stillRunningAfter(pid), false, `redis-server ${pid} stopped`);
+});
+
+test('a node that exits without being told to fails the next wait at once, naming it', { timeout: 30_000 }, async () => {
+  const replica = (await cluster.shards()).find((s) => s.replicas.length > 0)!.replicas[0]!;
+  const pid = cluster.nodeInfo.find((n) => n.port === replica.port)!.pid!;
+  process.kill(pid, 'SIGKILL'); // not through the harness: an unexpected exit
+  await assert.rejects(cluster.waitUntilHealthy(), new RegExp(`cluster node ${replica.port} exited unexpectedly \\(code null, signal SIGKILL\\)`));
 });
