@@ -78,7 +78,9 @@ export class NetnsLab {
       lab.make(lab.switchNamespace);
       sh('ip', ['-n', lab.switchNamespace, 'link', 'add', 'br0', 'type', 'bridge']);
       sh('ip', ['-n', lab.switchNamespace, 'link', 'set', 'br0', 'up']);
-      names.forEach((name, i) => lab.addHost(name, `${subnet}.${i + 1}`));
+      names.forEach((name, i) => {
+        lab.addHost(name, `${subnet}.${i + 1}`);
+      });
       return lab;
     } catch (err) {
       lab.destroy();

@@ -295,9 +295,24 @@ export class TestRedisCluster {
   private spawnNode(node: Node): void {
     const log = openSync(join(node.dir, 'redis.log'), 'a');
     const args = [
-      '--port', String(node.port), '--bind', '127.0.0.1', '--dir', node.dir,
-      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(this.options.nodeTimeoutMs),
-      '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0',
+      '--port',
+      String(node.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      node.dir,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      String(this.options.nodeTimeoutMs),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--repl-diskless-sync-delay',
+      '0',
     ];
     const proc = spawn('redis-server', args, { stdio: ['ignore', log, log] });
     closeSync(log);
@@ -347,8 +362,14 @@ export function parseShards(reply: unknown): ShardInfo[] {
     const slots = (fields.get('slots') as unknown[]).map(Number);
     const ranges: Array<[number, number]> = [];
     for (let i = 0; i + 1 < slots.length; i += 2) ranges.push([slots[i] as number, slots[i + 1] as number]);
-    const nodes = (fields.get('nodes') as unknown[]).map(map).map((n) => ({ id: String(n.get('id')), port: Number(n.get('port')), health: String(n.get('health')), role: String(n.get('role')) }));
+    const nodes = (fields.get('nodes') as unknown[])
+      .map(map)
+      .map((n) => ({ id: String(n.get('id')), port: Number(n.get('port')), health: String(n.get('health')), role: String(n.get('role')) }));
     const master = nodes.find((n) => n.role === 'master') ?? { id: '', port: 0, health: 'none' };
-    return { ranges, master: { id: master.id, port: master.port, health: master.health }, replicas: nodes.filter((n) => n.role !== 'master').map(({ id, port, health }) => ({ id, port, health })) };
+    return {
+      ranges,
+      master: { id: master.id, port: master.port, health: master.health },
+      replicas: nodes.filter((n) => n.role !== 'master').map(({ id, port, health }) => ({ id, port, health })),
+    };
   });
 }

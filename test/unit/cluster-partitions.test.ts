@@ -26,7 +26,9 @@ test('key slots are Redis Cluster CRC16 slots, honouring the first non-empty has
 test('every slot has a tag, found by a deterministic search', () => {
   const table = slotTags();
   assert.equal(table.length, 16384);
-  table.forEach((tag, slot) => assert.equal(keySlot(`{${tag}}`), slot));
+  table.forEach((tag, slot) => {
+    assert.equal(keySlot(`{${tag}}`), slot);
+  });
   assert.ok(table.every((tag) => tag.length <= 4));
 });
 
@@ -58,23 +60,42 @@ for (const masters of [3, 16]) {
 
 test('plain {0}..{N-1} tags (centrifuge issue 554) leave masters of a 16-master cluster idle; ours do not', () => {
   const map = SlotMap.evenlySplit(16);
-  const plain = spread(Array.from({ length: 16 }, (_, p) => String(p)), map);
+  const plain = spread(
+    Array.from({ length: 16 }, (_, p) => String(p)),
+    map,
+  );
   assert.ok(plain.idle >= 1 && plain.max >= 3, `plain tags: ${JSON.stringify(plain)}`);
   assert.deepEqual(spread(evenSlotTags(16), map), { min: 1, max: 1, idle: 0 });
-  const plain64 = spread(Array.from({ length: 64 }, (_, p) => String(p)), map);
+  const plain64 = spread(
+    Array.from({ length: 64 }, (_, p) => String(p)),
+    map,
+  );
   assert.ok(plain64.max - plain64.min >= 4, `plain tags, 64 partitions: ${JSON.stringify(plain64)}`);
 });
 
 test('master-aligned tags put partition p on master p % masters, whatever the ranges', () => {
   // Uneven and fragmented: master 0 serves two ranges, master 2 only a small one.
   const map = new SlotMap([
-    { id: 'a', host: 'h', port: 1, ranges: [[0, 9000], [15000, 15999]] },
+    {
+      id: 'a',
+      host: 'h',
+      port: 1,
+      ranges: [
+        [0, 9000],
+        [15000, 15999],
+      ],
+    },
     { id: 'b', host: 'h', port: 2, ranges: [[9001, 14999]] },
     { id: 'c', host: 'h', port: 3, ranges: [[16000, 16383]] },
   ]);
   const tags = masterAlignedTags(100, map);
-  tags.forEach((tag, p) => assert.equal(map.masterIndexOf(keySlot(`{${tag}}`)), p % 3, `partition ${p}`));
-  assert.deepEqual(partitionsByMaster(tags, map).map((l) => l.length), [34, 33, 33]);
+  tags.forEach((tag, p) => {
+    assert.equal(map.masterIndexOf(keySlot(`{${tag}}`)), p % 3, `partition ${p}`);
+  });
+  assert.deepEqual(
+    partitionsByMaster(tags, map).map((l) => l.length),
+    [34, 33, 33],
+  );
   assert.throws(() => masterAlignedTags(2000, map), /fewer partitions/);
 });
 
@@ -129,24 +150,57 @@ test('slot maps read CLUSTER SLOTS and CLUSTER SHARDS replies (RESP2 shapes, Red
     [5461, 10921, ['127.0.0.1', 7001, id('b'), []]],
     [10922, 10922, ['127.0.0.1', 7000, id('a'), []]],
   ]);
-  assert.deepEqual(slots.masters.map((m) => [m.port, m.ranges]), [
-    [7000, [[0, 5460], [10922, 10922]]],
-    [7001, [[5461, 10921]]],
-    [7002, [[10923, 16383]]],
-  ]);
+  assert.deepEqual(
+    slots.masters.map((m) => [m.port, m.ranges]),
+    [
+      [
+        7000,
+        [
+          [0, 5460],
+          [10922, 10922],
+        ],
+      ],
+      [7001, [[5461, 10921]]],
+      [7002, [[10923, 16383]]],
+    ],
+  );
   assert.equal(slots.masterOf(10922)?.id, id('a'));
   assert.ok(slots.coversAllSlots());
-  const node = (c: string, port: number, role: string): unknown[] =>
-    ['id', id(c), 'port', port, 'ip', '127.0.0.1', 'endpoint', '127.0.0.1', 'role', role, 'replication-offset', 0, 'health', 'online'];
+  const node = (c: string, port: number, role: string): unknown[] => [
+    'id',
+    id(c),
+    'port',
+    port,
+    'ip',
+    '127.0.0.1',
+    'endpoint',
+    '127.0.0.1',
+    'role',
+    role,
+    'replication-offset',
+    0,
+    'health',
+    'online',
+  ];
   const shards = SlotMap.fromClusterShards([
     ['slots', [5461, 10922], 'nodes', [node('e', 7004, 'replica'), node('b', 7001, 'master')]],
     ['slots', [0, 5460, 10923, 16383], 'nodes', [node('a', 7000, 'master')]],
     ['slots', [], 'nodes', [node('c', 7002, 'master')]],
   ]);
-  assert.deepEqual(shards.masters.map((m) => [m.id, m.port, m.ranges]), [
-    [id('a'), 7000, [[0, 5460], [10923, 16383]]],
-    [id('b'), 7001, [[5461, 10922]]],
-  ]);
+  assert.deepEqual(
+    shards.masters.map((m) => [m.id, m.port, m.ranges]),
+    [
+      [
+        id('a'),
+        7000,
+        [
+          [0, 5460],
+          [10923, 16383],
+        ],
+      ],
+      [id('b'), 7001, [[5461, 10922]]],
+    ],
+  );
   assert.throws(() => SlotMap.fromClusterShards('x'), /must be an array/);
   assert.throws(() => new SlotMap([{ id: 'x', host: 'h', port: 1, ranges: [[5, 16384]] }]), /slots are 0-16383/);
 });

@@ -12,7 +12,10 @@ export class ClusterKeys {
     private readonly prefix: string,
     private readonly tags: readonly string[],
   ) {
-    if (/[{}]/.test(prefix)) throw new Error(`the Redis prefix "${prefix}" contains { or }: on a cluster the partition tag must be the first {…} of every key; choose a prefix without braces`);
+    if (/[{}]/.test(prefix))
+      throw new Error(
+        `the Redis prefix "${prefix}" contains { or }: on a cluster the partition tag must be the first {…} of every key; choose a prefix without braces`,
+      );
     if (tags.length === 0) throw new Error('at least one partition tag is needed');
     for (const tag of tags) if (tag.length === 0 || /[{}]/.test(tag)) throw new Error(`invalid partition tag "${tag}": tags are non-empty and brace-free`);
   }

@@ -83,6 +83,8 @@ export function masterAlignedTags(partitions: number, map: SlotMap): string[] {
 /** For each master of `map` (by index), the partitions whose tags it serves; unserved tags are left out. */
 export function partitionsByMaster(tags: readonly string[], map: SlotMap): number[][] {
   const owned: number[][] = map.masters.map(() => []);
-  tags.forEach((tag, partition) => owned[map.masterIndexOf(keySlot(`{${tag}}`))]?.push(partition));
+  tags.forEach((tag, partition) => {
+    owned[map.masterIndexOf(keySlot(`{${tag}}`))]?.push(partition);
+  });
   return owned;
 }

@@ -74,7 +74,8 @@ export class SlotMap {
     if (!Array.isArray(reply)) throw new Error('CLUSTER SLOTS reply must be an array');
     const byNode = new Map<string, { id: string; host: string; port: number; ranges: Array<[number, number]> }>();
     for (const entry of reply) {
-      if (!Array.isArray(entry) || entry.length < 3 || !Array.isArray(entry[2])) throw new Error('CLUSTER SLOTS entry must be [first, last, [host, port, id], ...]');
+      if (!Array.isArray(entry) || entry.length < 3 || !Array.isArray(entry[2]))
+        throw new Error('CLUSTER SLOTS entry must be [first, last, [host, port, id], ...]');
       const [first, last, master] = entry as [unknown, unknown, unknown[]];
       const host = text(master[0]);
       const port = Number(master[1]);
