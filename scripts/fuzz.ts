@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { pack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 
 /** Outcome of a fuzz run. */
@@ -20,6 +20,8 @@ export interface FuzzReport {
   crashes: number;
   /** Replies received, by kind: ok replies, error replies, other frames. */
   answers: { ok: number; error: number; other: number };
+  /** Error replies by code (the third element of `[2, id, code, message]`). */
+  errorCodes: Record<number, number>;
 }
 
 const hostile = fc.letrec((tie) => ({
@@ -69,15 +71,18 @@ async function answersPing(url: string): Promise<boolean> {
 
 /** Sends `frames` random frames to `url` in batches, checking liveness after each batch. */
 export async function runFuzz(url: string, frames: number, seed: number, batch = 500): Promise<FuzzReport> {
-  const report: FuzzReport = { frames: 0, closedByServer: 0, crashes: 0, answers: { ok: 0, error: 0, other: 0 } };
+  const report: FuzzReport = { frames: 0, closedByServer: 0, crashes: 0, answers: { ok: 0, error: 0, other: 0 }, errorCodes: {} };
   const samples = fc.sample(frameArbitrary, { numRuns: frames, seed });
   for (let start = 0; start < samples.length; start += batch) {
     const ws = await openSocket(url);
     ws.on('message', (d: Buffer) => {
       const kind = d[1];
       if (kind === 0x01) report.answers.ok++;
-      else if (kind === 0x02) report.answers.error++;
-      else report.answers.other++;
+      else if (kind === 0x02) {
+        report.answers.error++;
+        const code = (unpack(d) as unknown[])[2] as number;
+        report.errorCodes[code] = (report.errorCodes[code] ?? 0) + 1;
+      } else report.answers.other++;
     });
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     let closedEarly = false;
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `frames tried: ${report.frames}\nconnections closed by the server: ${report.closedByServer}\n` +
       `answers: ${report.answers.ok} ok, ${report.answers.error} errors, ${report.answers.other} other\n` +
+      `error codes: ${JSON.stringify(report.errorCodes)}\n` +
       `crashes found: ${report.crashes}\nseed: ${values.seed}\n`,
   );
   process.exit(report.crashes === 0 ? 0 : 1);

@@ -66,20 +66,39 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     assert.deepEqual((await wide.waitPublications(1, 'news'))[0]!.data, Buffer.from('from backend'));
   });
 
-  test('a token that expires while connected closes with 4001 unless refreshed first', async () => {
-    const shortLived = await connect(`?token=${await hs256Token({ sub: 'u4' }, { expiresIn: 1 })}`);
-    const refreshed = await connect(`?token=${await hs256Token({ sub: 'u5' }, { expiresIn: 1 })}`);
+  test('a token that expires while connected closes with 4001 unless refreshed first', { timeout: 30_000 }, async () => {
+    // exp is in whole seconds: 2 s from a floored "now" leaves each token at least 1 s to connect.
+    const shortToken = await hs256Token({ sub: 'u4' }, { expiresIn: 2 });
+    const oldToken = await hs256Token({ sub: 'u5' }, { expiresIn: 2 });
+    const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    const shortLived = await connect(`?token=${shortToken}`);
+    const refreshed = await connect(`?token=${oldToken}`);
     const fresh = await hs256Token({ sub: 'u5' }, { expiresIn: 60 });
     const [, , result] = await refreshed.command(Command.Refresh, fresh);
-    assert.equal(typeof (result as { expiresAt: number }).expiresAt, 'number');
+    assert.deepEqual(result, { expiresAt: expOf(fresh) }, "the reply carries the fresh token's exp");
     const otherUser = await hs256Token({ sub: 'someone-else' }, { expiresIn: 60 });
     assert.deepEqual((await refreshed.command(Command.Refresh, otherUser)).slice(0, 3), [2, 2, ErrorCode.InvalidToken]);
     assert.deepEqual((await refreshed.command(Command.Refresh, 'garbage')).slice(0, 3), [2, 3, ErrorCode.InvalidToken]);
-    const closed = await shortLived.waitClosed(4000);
+    const closed = await shortLived.waitClosed(6000);
     assert.deepEqual([closed.code, closed.reason], [4001, 'token expired: reconnect with a fresh token']);
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    assert.equal(refreshed.closed, null, 'the refreshed connection stays open');
+    // The refreshed connection outlives its old token's expiry (plus the expiry check's one-second step).
+    const pastOldExpiry = (expOf(oldToken) + 1) * 1000 - Date.now();
+    if (pastOldExpiry > 0) await new Promise((resolve) => setTimeout(resolve, pastOldExpiry));
     assert.deepEqual(await refreshed.command(Command.Ping), [1, 4, null]);
+    assert.equal(refreshed.closed, null, 'the refreshed connection stays open');
+  });
+
+  test('refresh on a connection without a token: error 110', { timeout: 30_000 }, async () => {
+    const anonymous = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1']);
+    try {
+      const c = await TestClient.connect(anonymous.wsUrl());
+      const reply = await c.command(Command.Refresh, await hs256Token({ sub: 'u6' }, { expiresIn: 60 }));
+      assert.deepEqual(reply, [2, 1, ErrorCode.InvalidToken, 'this connection has no token to refresh (no key configured, or anonymous)']);
+      assert.deepEqual(await c.command(Command.Ping), [1, 2, null], 'the connection stays open');
+      await c.close();
+    } finally {
+      await anonymous.stop();
+    }
   });
 });
 
