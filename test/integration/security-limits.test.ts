@@ -66,17 +66,40 @@ describe('limits and replayed attacks', () => {
     sockets.push(good as WebSocket, noOrigin as WebSocket);
   });
 
-  test('per-connection rate limit: commands over the bucket get error 109; the connection stays', async () => {
-    const server = await start(['--rate-limit-messages', '10']);
+  test('per-connection rate limit: a burst of exactly twice --rate-limit-messages, then error 109 with a nil id', { timeout: 30_000 }, async () => {
+    // 5 per second: a burst of 10; the 20 frames arrive within milliseconds, far from the next token (200 ms).
+    const server = await start(['--rate-limit-messages', '5']);
     const client = await TestClient.connect(server.wsUrl());
-    for (let i = 1; i <= 40; i++) client.ws.send(pack([Command.Ping, i]));
-    await client.until('40 answers', () => client.frames.length === 40);
-    const limited = client.frames.filter((f) => f[0] === 2 && f[2] === ErrorCode.RateLimited);
-    const answered = client.frames.filter((f) => f[0] === 1);
-    assert.ok(answered.length >= 20 && answered.length <= 22, `burst of 20 answered, got ${answered.length}`);
-    assert.equal(limited.length, 40 - answered.length);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal((await client.command(Command.Ping))[0], 1, 'tokens refill');
+    for (let i = 1; i <= 20; i++) client.ws.send(pack([Command.Ping, i]));
+    await client.until('20 answers', () => client.frames.length === 20);
+    assert.deepEqual(client.frames.slice(0, 10), Array.from({ length: 10 }, (_, i) => [1, i + 1, null]), 'the burst is answered in order');
+    for (const frame of client.frames.slice(10)) {
+      assert.deepEqual(frame, [2, null, ErrorCode.RateLimited, 'too many commands or bytes per second: command dropped; slow down']);
+    }
+    // Tokens come back at 5 per second: poll with a deadline until one is there.
+    let reply: unknown[] = [];
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      reply = await client.command(Command.Ping);
+      if (reply[0] === 1) break;
+    }
+    assert.equal(reply[0], 1, 'tokens refill');
+    assert.equal(client.closed, null);
+    await client.close();
+  });
+
+  test('per-connection byte limit: a burst of exactly twice --rate-limit-bytes, then error 109', { timeout: 30_000 }, async () => {
+    const server = await start(['--rate-limit-messages', '0', '--rate-limit-bytes', '1000']);
+    const client = await TestClient.connect(server.wsUrl());
+    const frame = (id: number): Buffer => pack([Command.Publish, id, 'bytes:1', Buffer.alloc(480)]);
+    const size = frame(1).length;
+    assert.ok(size > 400 && size <= 500, `a frame of ${size} bytes: four fit in the 2000-byte burst, not five`);
+    for (let i = 1; i <= 8; i++) client.ws.send(frame(i));
+    await client.until('8 answers', () => client.frames.length === 8);
+    const ok = client.frames.filter((f) => f[0] === 1).map((f) => f[1]).sort();
+    assert.deepEqual(ok, [1, 2, 3, 4]);
+    const limited = client.frames.filter((f) => f[0] === 2);
+    assert.deepEqual(limited.map((f) => f.slice(0, 3)), Array.from({ length: 4 }, () => [2, null, ErrorCode.RateLimited]));
+    assert.equal(client.closed, null);
     await client.close();
   });
 
