@@ -17,8 +17,8 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
   return { status: res.status, body: await res.json() };
 }
 
-describe('admin port: Prometheus metrics and health', () => {
-  test('counters match a scripted scenario: 5 subscribers, 1 publisher, 7 HTTP + 3 WebSocket messages', async () => {
+describe('admin port: Prometheus metrics and health', { timeout: 240_000 }, () => {
+  test('counters match a scripted scenario: 5 subscribers, 1 publisher, 7 HTTP + 3 WebSocket messages', { timeout: 60_000 }, async () => {
     const adminPort = await freePort();
     const server = await ServerProcess.start([...BASE, '--admin-port', String(adminPort)]);
     const clients: TestClient[] = [];
@@ -98,7 +98,7 @@ describe('admin port: Prometheus metrics and health', () => {
     }
   });
 
-  test('Redis state: broker_up drops to 0 and /readyz to 503 while Redis is down, reconnects are counted', async () => {
+  test('Redis state: broker_up drops to 0 and /readyz to 503 while Redis is down, reconnects are counted', { timeout: 60_000 }, async () => {
     const redis = await TestRedis.start();
     const adminPort = await freePort();
     const server = await ServerProcess.start([...BASE, '--admin-port', String(adminPort), '--redis-url', redis.url]);
@@ -124,7 +124,7 @@ describe('admin port: Prometheus metrics and health', () => {
     }
   });
 
-  test('two independent instances start side by side with the defaults (admin disabled); a taken admin port is a clear error', async () => {
+  test('two independent instances start side by side with the defaults (admin disabled); a taken admin port is a clear error', { timeout: 60_000 }, async () => {
     const a = await ServerProcess.start([...BASE]);
     const b = await ServerProcess.start([...BASE]);
     try {

@@ -9,7 +9,7 @@ import { waitFor } from '../helpers/wait';
 
 type Result = { offset: number; epoch: string; recovered?: boolean };
 
-describe('offsets, history and recovery (memory broker)', () => {
+describe('offsets, history and recovery (memory broker)', { timeout: 240_000 }, () => {
   let server: ServerProcess;
   const pool = new ClientPool((query) => server.wsUrl(query));
   const connect = (query: string): Promise<TestClient> => pool.connect(query);
@@ -22,7 +22,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     await server.stop();
   });
 
-  test('publications carry consecutive offsets; subscribe and publish replies carry positions', async () => {
+  test('publications carry consecutive offsets; subscribe and publish replies carry positions', { timeout: 60_000 }, async () => {
     const c = await connect('');
     const [, , sub] = await c.command(Command.Subscribe, 'r:1');
     const { epoch } = sub as Result;
@@ -33,7 +33,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.deepEqual((await c.waitPublications(2)).map((p) => [p.offset, p.data.toString()]), [[1, 'one'], [2, 'two']]);
   });
 
-  test('a client that reconnects with since= gets what it missed, in order, then live ones', async () => {
+  test('a client that reconnects with since= gets what it missed, in order, then live ones', { timeout: 60_000 }, async () => {
     const first = await connect('?channels=r:2&positions=1');
     await first.until('subscribed frame', () => first.frames.some((f) => f[0] === 3));
     const { epoch } = first.frames.find((f) => f[0] === 3)![2] as Result;
@@ -52,7 +52,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.deepEqual(back.frames.find((f) => f[0] === 3), [3, 'r:2', { offset: 7, epoch, recovered: true }]);
   });
 
-  test('recovery by command, and a resubscribe with a position while subscribed (resync)', async () => {
+  test('recovery by command, and a resubscribe with a position while subscribed (resync)', { timeout: 60_000 }, async () => {
     const c = await connect('?channels=r:3&positions=1');
     await c.until('subscribed', () => c.frames.some((f) => f[0] === 3));
     const { epoch } = c.frames.find((f) => f[0] === 3)![2] as Result;
@@ -70,7 +70,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.deepEqual(other.publications().map((p) => p.offset), [2, 3, 4, 3, 4, 5]);
   });
 
-  test('a position older than the history, or of another epoch, is reported as not recovered', async () => {
+  test('a position older than the history, or of another epoch, is reported as not recovered', { timeout: 60_000 }, async () => {
     const c = await connect('');
     const [, , first] = await c.command(Command.Subscribe, 'short:1');
     const { epoch } = first as Result;
@@ -85,7 +85,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.deepEqual(exact.publications().map((p) => p.offset), [4, 5, 6]);
   });
 
-  test('channels without history: no offsets, null results, 404 from the history endpoint', async () => {
+  test('channels without history: no offsets, null results, 404 from the history endpoint', { timeout: 60_000 }, async () => {
     const c = await connect('');
     assert.deepEqual(await c.command(Command.Subscribe, 'none:1'), [1, 1, null]);
     const res = await httpPublish(server.http, 'none:1', 'x');
@@ -96,7 +96,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.equal(((await history.json()) as { error: string }).error, 'no_history');
   });
 
-  test('GET history: JSON data when the bytes are UTF-8 JSON, base64 otherwise; since and limit', async () => {
+  test('GET history: JSON data when the bytes are UTF-8 JSON, base64 otherwise; since and limit', { timeout: 60_000 }, async () => {
     await httpPublish(server.http, 'h:json', '{"a":1}');
     await httpPublish(server.http, 'h:json', Buffer.from([0xff, 0x00, 0x01]));
     await httpPublish(server.http, 'h:json', 'plain text');
@@ -118,7 +118,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.equal((await fetch(`${server.http}/v1/channels/h:json/history`, { method: 'POST' })).status, 405);
   });
 
-  test('bad positions are refused with documented answers', async () => {
+  test('bad positions are refused with documented answers', { timeout: 60_000 }, async () => {
     await assert.rejects(connect('?channels=a&since=a:x:e'), (err: Error & { status?: number }) => err.status === 400 && /offset/.test(err.message));
     await assert.rejects(connect('?channels=a&since=b:1:e'), (err: Error & { status?: number }) => err.status === 400 && /missing from channels/.test(err.message));
     await assert.rejects(connect('?channels=a&positions=yes'), (err: Error & { status?: number }) => err.status === 400);
@@ -127,7 +127,7 @@ describe('offsets, history and recovery (memory broker)', () => {
     assert.deepEqual((await c.command(Command.Subscribe, 'a', 1)).slice(0, 3), [2, 2, 100]);
   });
 
-  test('a recovering client that disconnects repeatedly ends with the complete sequence', async () => {
+  test('a recovering client that disconnects repeatedly ends with the complete sequence', { timeout: 60_000 }, async () => {
     const client = new RecoveringClient([server.wsUrl()], ['seq:1']);
     await client.start();
     const publishing = publishSequence([server.http], 'seq:1', 300, 1);

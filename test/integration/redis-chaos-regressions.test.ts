@@ -17,10 +17,10 @@ function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
 }
 
 /** Regressions found by the chaos run (scripts/chaos.ts, docs/RELIABILITY.md). */
-describe('chaos regressions (Redis)', () => {
+describe('chaos regressions (Redis)', { timeout: 360_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('a publish in flight when a stalled Redis connection is dropped is never executed twice', async () => {
+  test('a publish in flight when a stalled Redis connection is dropped is never executed twice', { timeout: 90_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(async () => {
       redis.signal('SIGCONT');
@@ -55,6 +55,7 @@ describe('chaos regressions (Redis)', () => {
 
   test(
     'a resync (subscribe from a position while subscribed) that fails with 105 leaves the channel subscribed',
+    { timeout: 90_000 },
     async () => {
       const redis = await TestRedis.start();
       cleanup.push(() => redis.kill());
@@ -77,7 +78,7 @@ describe('chaos regressions (Redis)', () => {
     },
   );
 
-  test('a subscriber reconnect that missed nothing counts no gap repair', async () => {
+  test('a subscriber reconnect that missed nothing counts no gap repair', { timeout: 90_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const adminPort = await freePort();

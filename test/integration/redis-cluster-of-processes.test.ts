@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait';
 
 const BASE = ['--host', '127.0.0.1', '--log-level', 'info'];
 
-describe('several processes on one Redis', () => {
+describe('several processes on one Redis', { timeout: 240_000 }, () => {
   let redis: TestRedis;
   let a: ServerProcess;
   let b: ServerProcess;
@@ -52,7 +52,7 @@ describe('several processes on one Redis', () => {
     await redis.kill();
   });
 
-  test('two processes on one port: wherever a client lands, it gets every message', async () => {
+  test('two processes on one port: wherever a client lands, it gets every message', { timeout: 60_000 }, async () => {
     assert.equal(d.port, c.port);
     // The kernel spreads these connections over both listeners of the shared port: connect until
     // each process holds at least one (a bounded loop; 16 land on one process with p = 2^-15).
@@ -71,7 +71,7 @@ describe('several processes on one Redis', () => {
     for (const client of [...shared, onB]) assert.deepEqual((await client.waitPublications(10, 'same:1')).map((p) => String(p.data)), sent);
   });
 
-  test('a message published through any process reaches the subscribers of all processes', async () => {
+  test('a message published through any process reaches the subscribers of all processes', { timeout: 60_000 }, async () => {
     const onA = await connect(a, '?channels=x:1');
     const onB = await connect(b, '?channels=x:1');
     assert.equal((await httpPublish(b.http, 'x:1', 'from b')).status, 200);
@@ -85,7 +85,7 @@ describe('several processes on one Redis', () => {
     }
   });
 
-  test('raw Redis PUBLISH of the documented envelope (any language) and the Node Publisher', async () => {
+  test('raw Redis PUBLISH of the documented envelope (any language) and the Node Publisher', { timeout: 60_000 }, async () => {
     const onA = await connect(a, '?channels=raw:1');
     const onB = await connect(b, '?channels=raw:1');
     const conn = redis.client();
@@ -106,7 +106,7 @@ describe('several processes on one Redis', () => {
     }
   });
 
-  test('an invalid envelope is dropped with a warning; the channel keeps working', async () => {
+  test('an invalid envelope is dropped with a warning; the channel keeps working', { timeout: 60_000 }, async () => {
     const client = await connect(a, '?channels=inv:1');
     const conn = redis.client();
     await conn.publish('bc:inv:1', 'plain text is not an envelope');
@@ -117,7 +117,7 @@ describe('several processes on one Redis', () => {
     await waitFor('warning log', () => a.logs.some((l) => /not a valid envelope/.test(String(l.msg))));
   });
 
-  test('Redis subscriptions are reference-counted per process', async () => {
+  test('Redis subscriptions are reference-counted per process', { timeout: 60_000 }, async () => {
     assert.equal(await numsub('bc:rc:1'), 0);
     const one = await connect(a, '?channels=rc:1');
     const two = await connect(a, '?channels=rc:1');

@@ -49,10 +49,10 @@ async function assertComplete(clients: RecoveringClient[], server: ServerProcess
   }
 }
 
-describe('no silent loss with Redis', () => {
+describe('no silent loss with Redis', { timeout: 480_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('recovery across a server process restart (SIGTERM, reconnect to another process)', async () => {
+  test('recovery across a server process restart (SIGTERM, reconnect to another process)', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const a = await start(redis);
@@ -71,7 +71,7 @@ describe('no silent loss with Redis', () => {
     assert.deepEqual(client.logs.get('restart:1')!.recovered, [true]);
   });
 
-  test('Redis killed and restarted mid-stream (AOF): clients on two processes end with the complete sequence', async () => {
+  test('Redis killed and restarted mid-stream (AOF): clients on two processes end with the complete sequence', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start({ persistent: true });
     cleanup.push(() => redis.kill());
     const { server: a, metrics: metricsA } = await startWithMetrics(redis);
@@ -99,7 +99,7 @@ describe('no silent loss with Redis', () => {
     }
   });
 
-  test('subscriber cut by client-output-buffer-limit: the process fills the gap from history', async () => {
+  test('subscriber cut by client-output-buffer-limit: the process fills the gap from history', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     // A backlog big enough for the whole repaired burst (9.6 MB), so the client keeps its connection.
@@ -139,7 +139,7 @@ describe('no silent loss with Redis', () => {
     assert.equal(subscriberReady, 2, 'the subscriber connection was cut and reopened');
   });
 
-  test('FLUSHALL loses the history: an epoch change is announced and recovery reports recovered: false', async () => {
+  test('FLUSHALL loses the history: an epoch change is announced and recovery reports recovered: false', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const a = await start(redis);
@@ -166,7 +166,7 @@ describe('no silent loss with Redis', () => {
     assert.equal(client.positions.get('flush:1')!.offset, 4, 'the fourth publication of the new epoch');
   });
 
-  test('stalled Redis (SIGSTOP): detected by the probe, /readyz 503, then back without loss', async () => {
+  test('stalled Redis (SIGSTOP): detected by the probe, /readyz 503, then back without loss', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(async () => {
       redis.signal('SIGCONT');
@@ -194,7 +194,7 @@ describe('no silent loss with Redis', () => {
     assert.ok(a.logs.some((l) => l.role === 'subscriber' && /stalled/.test(String(l.msg))));
   });
 
-  test('a slow consumer that stops reading is closed; it recovers everything; a fast one is unaffected', async () => {
+  test('a slow consumer that stops reading is closed; it recovers everything; a fast one is unaffected', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const a = await start(redis, ['--max-backpressure', '65536', '--max-message-size', '32768']);

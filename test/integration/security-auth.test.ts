@@ -14,7 +14,7 @@ import { TEST_SECRET, hs256Token, unsignedToken } from '../helpers/tokens';
 type Refusal = Error & { status?: number; body?: string };
 const refusedWith = (status: number, pattern: RegExp) => (err: Refusal) => err.status === status && pattern.test(err.body ?? '');
 
-describe('JWT authentication (HS256) and channel permissions', () => {
+describe('JWT authentication (HS256) and channel permissions', { timeout: 240_000 }, () => {
   let server: ServerProcess;
   const pool = new ClientPool((query) => server.wsUrl(query));
   const connect = (query: string): Promise<TestClient> => pool.connect(query);
@@ -27,7 +27,7 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     await server.stop();
   });
 
-  test('refused at the handshake: no token, bad signature, alg none, expired, not yet valid, no sub', async () => {
+  test('refused at the handshake: no token, bad signature, alg none, expired, not yet valid, no sub', { timeout: 60_000 }, async () => {
     await assert.rejects(connect('?channels=news'), refusedWith(401, /token is required/));
     const wrongKey = await hs256Token({ sub: 'u1' }, { secret: 'another-secret-that-is-long-enough-for-hs256-xx', expiresIn: 60 });
     await assert.rejects(connect(`?token=${wrongKey}`), refusedWith(401, /signature or format invalid/));
@@ -38,7 +38,7 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     await assert.rejects(connect('?token=garbage'), refusedWith(401, /unauthorized/));
   });
 
-  test('a valid token in the URL or in the subprotocol header connects', async () => {
+  test('a valid token in the URL or in the subprotocol header connects', { timeout: 60_000 }, async () => {
     const token = await hs256Token({ sub: 'u1' }, { expiresIn: 60 });
     const viaUrl = await connect(`?token=${token}`);
     assert.deepEqual(await viaUrl.command(Command.Ping), [1, 1, null]);
@@ -51,7 +51,7 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     ws.close();
   });
 
-  test('channel claims are enforced on URL subscribe, subscribe and publish commands', async () => {
+  test('channel claims are enforced on URL subscribe, subscribe and publish commands', { timeout: 60_000 }, async () => {
     const token = await hs256Token({ sub: 'u2', subscribe: ['chat:*', 'news'], publish: ['chat:room1'] }, { expiresIn: 60 });
     await assert.rejects(connect(`?token=${token}&channels=chat:1,secret`), refusedWith(403, /forbidden_channel.*secret/));
     const c = await connect(`?token=${token}&channels=chat:1,news`);
@@ -102,7 +102,7 @@ describe('JWT authentication (HS256) and channel permissions', () => {
   });
 });
 
-describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', () => {
+describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', { timeout: 240_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'bc-keys-'));
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -111,7 +111,7 @@ describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', () => {
     await Promise.allSettled(servers.map((s) => s.stop()));
   });
 
-  test('RS256 from a PEM file; HS256 and alg none are refused', async () => {
+  test('RS256 from a PEM file; HS256 and alg none are refused', { timeout: 60_000 }, async () => {
     writeFileSync(join(dir, 'rsa.pem'), rsa.publicKey.export({ type: 'spki', format: 'pem' }));
     const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwt-public-key', join(dir, 'rsa.pem')]);
     servers.push(server);
@@ -122,7 +122,7 @@ describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', () => {
     await assert.rejects(TestClient.connect(server.wsUrl(`?token=${unsignedToken({ sub: 'r1' })}`)), refusedWith(401, /unauthorized/));
   });
 
-  test('ES256 from a JWKS file, key chosen by kid', async () => {
+  test('ES256 from a JWKS file, key chosen by kid', { timeout: 60_000 }, async () => {
     const jwk = { ...(await exportJWK(ec.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
     writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
     const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwks-file', join(dir, 'jwks.json')]);

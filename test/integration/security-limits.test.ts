@@ -28,7 +28,7 @@ function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSo
   });
 }
 
-describe('limits and replayed attacks', () => {
+describe('limits and replayed attacks', { timeout: 240_000 }, () => {
   const servers: ServerProcess[] = [];
   const sockets: WebSocket[] = [];
   const start = async (args: string[]): Promise<ServerProcess> => {
@@ -41,7 +41,7 @@ describe('limits and replayed attacks', () => {
     await Promise.allSettled(servers.map((s) => s.stop()));
   });
 
-  test('HTTP API keys: 401 without, 403 wrong, 200 right (publish and history)', async () => {
+  test('HTTP API keys: 401 without, 403 wrong, 200 right (publish and history)', { timeout: 60_000 }, async () => {
     const server = await start(['--api-key', 'key-one', '--api-key', 'key-two']);
     const post = (auth?: string) =>
       fetch(`${server.http}/v1/channels/k:1/publish`, { method: 'POST', body: 'x', headers: auth === undefined ? {} : { authorization: auth } });
@@ -57,7 +57,7 @@ describe('limits and replayed attacks', () => {
     assert.equal((await fetch(`${server.http}/healthz`)).status, 200, 'health needs no key');
   });
 
-  test('origin allowlist at the upgrade; requests without Origin pass', async () => {
+  test('origin allowlist at the upgrade; requests without Origin pass', { timeout: 60_000 }, async () => {
     const server = await start(['--allowed-origins', 'https://app.example.com']);
     assert.equal(await open(server.wsUrl(), { origin: 'https://evil.example.com' }), 403);
     const good = await open(server.wsUrl(), { origin: 'https://app.example.com' });
@@ -103,7 +103,7 @@ describe('limits and replayed attacks', () => {
     await client.close();
   });
 
-  test('flood of connections from one address: over --max-connections-per-ip get 429, others still connect', async () => {
+  test('flood of connections from one address: over --max-connections-per-ip get 429, others still connect', { timeout: 60_000 }, async () => {
     const server = await start(['--max-connections-per-ip', '20']);
     const results = await Promise.all(Array.from({ length: 100 }, () => open(server.wsUrl(), { localAddress: '127.0.0.1' })));
     const opened = results.filter((r): r is WebSocket => r instanceof WebSocket);
@@ -117,7 +117,7 @@ describe('limits and replayed attacks', () => {
     await waitFor('slots freed', async () => (await open(server.wsUrl(), { localAddress: '127.0.0.1' }).then((r) => (r instanceof WebSocket ? (sockets.push(r), true) : false))));
   });
 
-  test('--max-connections caps the process with 503', async () => {
+  test('--max-connections caps the process with 503', { timeout: 60_000 }, async () => {
     const server = await start(['--max-connections', '3']);
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await open(server.wsUrl()));
@@ -125,7 +125,7 @@ describe('limits and replayed attacks', () => {
     assert.deepEqual(results.map((r) => (r instanceof WebSocket ? 'open' : r)), ['open', 'open', 'open', 503, 503]);
   });
 
-  test('thousands of headers (ws CVE-2024-37890): the request is dropped, the server carries on', async () => {
+  test('thousands of headers (ws CVE-2024-37890): the request is dropped, the server carries on', { timeout: 60_000 }, async () => {
     const server = await start([]);
     const closed = await new Promise<string>((resolve) => {
       const socket = netConnect(server.port, '127.0.0.1', () => {
@@ -142,7 +142,7 @@ describe('limits and replayed attacks', () => {
     assert.equal((await fetch(`${server.http}/healthz`)).status, 200);
   });
 
-  test('a handshake that never completes (slowloris) is closed by the server', async () => {
+  test('a handshake that never completes (slowloris) is closed by the server', { timeout: 60_000 }, async () => {
     const server = await start([]);
     const started = Date.now();
     const elapsed = await new Promise<number>((resolve) => {
@@ -161,7 +161,7 @@ describe('limits and replayed attacks', () => {
     assert.equal((await fetch(`${server.http}/healthz`)).status, 200);
   });
 
-  test('deflate bomb with compression on: an inflated frame over the limit closes only that connection', async () => {
+  test('deflate bomb with compression on: an inflated frame over the limit closes only that connection', { timeout: 60_000 }, async () => {
     const server = await start(['--compression', 'shared', '--max-message-size', '4096']);
     const good = await TestClient.connect(server.wsUrl('?channels=bomb:1'));
     const bomber = new WebSocket(server.wsUrl(), { perMessageDeflate: { threshold: 0 } });
@@ -178,7 +178,7 @@ describe('limits and replayed attacks', () => {
     await good.close();
   });
 
-  test('TLS: wss:// and https:// with a self-signed certificate made here', async () => {
+  test('TLS: wss:// and https:// with a self-signed certificate made here', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bc-tls-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
       '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
@@ -205,7 +205,7 @@ describe('limits and replayed attacks', () => {
     assert.equal(plain, 'refused', 'no plain HTTP on a TLS port');
   });
 
-  test('bad TLS and key options stop the process with a message naming the option', async () => {
+  test('bad TLS and key options stop the process with a message naming the option', { timeout: 60_000 }, async () => {
     await assert.rejects(ServerProcess.start([...BASE, '--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.pem']), /cannot read tlsCert file/);
     await assert.rejects(ServerProcess.start([...BASE, '--jwt-secret', 'short']), /too short/);
     await assert.rejects(ServerProcess.start([...BASE, '--anonymous', 'deny']), /would refuse every client/);

@@ -18,7 +18,7 @@ async function broadcasterConnections(redis: TestRedis): Promise<string[]> {
   }
 }
 
-describe('shutdown', () => {
+describe('shutdown', { timeout: 240_000 }, () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal}: clients get close 1001 "reconnect", Redis is closed while the process drains, exit code 0`, { timeout: 60_000 }, async () => {
       const redis = await TestRedis.start();
@@ -68,18 +68,18 @@ describe('shutdown', () => {
   });
 });
 
-describe('command line', () => {
+describe('command line', { timeout: 240_000 }, () => {
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10_000 });
 
-  test('--help lists the options and exits 0', () => {
+  test('--help lists the options and exits 0', { timeout: 60_000 }, () => {
     const res = run(['--help']);
     assert.equal(res.status, 0);
     assert.match(res.stdout, /--redis-url/);
     assert.match(res.stdout, /BROADCASTER_PORT/);
   });
 
-  test('a bad value exits 2 naming the option and what is allowed', () => {
+  test('a bad value exits 2 naming the option and what is allowed', { timeout: 60_000 }, () => {
     const res = run(['--port', 'nine']);
     assert.equal(res.status, 2);
     assert.match(res.stderr, /invalid port "nine" from --port: set --port \/ BROADCASTER_PORT to an integer from 0 to 65535/);
@@ -88,13 +88,13 @@ describe('command line', () => {
     assert.match(env.stderr, /BROADCASTER_LOG_LEVEL/);
   });
 
-  test('refuses the pure-JS uWebSockets.js fallback with an explanation', () => {
+  test('refuses the pure-JS uWebSockets.js fallback with an explanation', { timeout: 60_000 }, () => {
     const res = run(['--port', '0'], { UWS_USE_FALLBACK: '1' });
     assert.equal(res.status, 1);
     assert.match(res.stderr, /UWS_USE_FALLBACK is set.*unset UWS_USE_FALLBACK/);
   });
 
-  test('environment variables configure the server', async () => {
+  test('environment variables configure the server', { timeout: 60_000 }, async () => {
     const server = await ServerProcess.start([], { BROADCASTER_PORT: '0', BROADCASTER_HOST: '127.0.0.1' });
     try {
       assert.ok(server.port > 0);

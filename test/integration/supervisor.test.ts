@@ -42,7 +42,7 @@ async function startSupervisor(redis: TestRedis, port: number, extra: string[] =
   return server;
 }
 
-describe('supervisor (--workers 2 with Redis)', () => {
+describe('supervisor (--workers 2 with Redis)', { timeout: 360_000 }, () => {
   test('replaces a killed worker; SIGTERM drains every worker (1001, Redis closed while draining) and the supervisor exits 0', { timeout: 90_000 }, async () => {
     const redis = await TestRedis.start();
     const port = await freePort();

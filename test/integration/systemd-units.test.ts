@@ -27,8 +27,8 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-describe('systemd units and scripts', () => {
-  test('the unit files pass systemd-analyze verify (ExecStart rewritten as install.sh does)', () => {
+describe('systemd units and scripts', { timeout: 480_000 }, () => {
+  test('the unit files pass systemd-analyze verify (ExecStart rewritten as install.sh does)', { timeout: 120_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'broadcaster-units-'));
     try {
       const unit = read('broadcaster@.service')
@@ -46,7 +46,7 @@ describe('systemd units and scripts', () => {
     }
   });
 
-  test('the unit drains within TimeoutStopSec, restarts forever, is hardened; env example and sysctl drop-in are documented', () => {
+  test('the unit drains within TimeoutStopSec, restarts forever, is hardened; env example and sysctl drop-in are documented', { timeout: 120_000 }, () => {
     const unit = read('broadcaster@.service');
     const env = read('broadcaster.env.example');
     const timeoutStopMs = Number(setting(unit, 'TimeoutStopSec')) * 1000;
@@ -70,7 +70,7 @@ describe('systemd units and scripts', () => {
     }
   });
 
-  test('rolling-restart.sh restarts instances one at a time; clients move to the other instance and keep receiving', async (t) => {
+  test('rolling-restart.sh restarts instances one at a time; clients move to the other instance and keep receiving', { timeout: 120_000 }, async (t) => {
     const redis = await TestRedis.start();
     const port = await freePort();
     const adminBase = await freePortRange(2);
