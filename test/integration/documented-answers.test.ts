@@ -8,6 +8,7 @@ import { scrapeMetrics } from '../helpers/metrics-text';
 import { RawHttp, upgradeRequest } from '../helpers/raw-http';
 import { ServerProcess } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
+import { waitFor } from '../helpers/wait';
 
 type Refusal = Error & { status?: number; body?: string };
 const BASE = ['--port', '0', '--host', '127.0.0.1'];
@@ -85,11 +86,7 @@ describe('documented answers (memory broker)', { timeout: 120_000 }, () => {
     const hold = await DrainHold.open(adminPort);
     try {
       server.signal('SIGTERM');
-      const deadline = Date.now() + 5000;
-      while (!server.logs.some((l) => l.msg === 'shutdown: closed clients')) {
-        if (Date.now() > deadline) throw new Error('no shutdown log');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitFor('the drain to begin', () => server.logs.some((l) => l.msg === 'shutdown: closed clients'));
       raw.write(upgradeRequest('/ws?channels=late'));
       const answer = await raw.answer();
       assert.equal(answer.status, 503);

@@ -134,7 +134,8 @@ describe('offsets, history and recovery (memory broker)', { timeout: 240_000 }, 
     for (let i = 1; i <= 5; i++) {
       // Cut the connection once it is open again and some publications went by.
       await waitFor(`connection ${i}`, () => client.connections === i && client.socket?.readyState === 1);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      const seen = client.logs.get('seq:1')!.data.length;
+      await waitFor(`publications on connection ${i}`, () => client.logs.get('seq:1')!.data.length >= seen + 3);
       client.socket!.terminate();
     }
     await publishing;
