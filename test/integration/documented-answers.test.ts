@@ -71,6 +71,10 @@ describe('documented answers (memory broker)', { timeout: 120_000 }, () => {
     assert.deepEqual([full.status, full.body.error], [503, 'too_many_connections']);
     assert.match(full.body.message, /maximum of 2 connections/);
     other.terminate();
+    for (const query of ['?channels=bad%20name', '?channels=a&positions=yes', '?channels=a&since=a:x:e']) {
+      const invalid = await refusal(server.wsUrl(query), { localAddress: '127.0.0.4' });
+      assert.deepEqual([invalid.status, invalid.body.error], [400, 'invalid_channel'], query);
+    }
     const plain = await fetch(`${server.http}/ws`);
     assert.deepEqual([plain.status, plain.headers.get('upgrade'), ((await plain.json()) as { error: string }).error], [426, 'websocket', 'upgrade_required']);
   });
@@ -122,6 +126,8 @@ describe('documented answers (memory broker)', { timeout: 120_000 }, () => {
     assert.deepEqual(await get('h:1/history', { authorization: 'Bearer k2' }), { status: 403, error: 'forbidden' });
     assert.deepEqual(await get('none:1/history'), { status: 404, error: 'no_history' });
     assert.deepEqual(await json(fetch(`${server.http}/v1/channels/h:1/history`, { method: 'DELETE', headers: auth })), { status: 405, error: 'method_not_allowed' });
+    const getPublish = await fetch(`${server.http}/v1/channels/h:1/publish`, { headers: auth });
+    assert.deepEqual([getPublish.headers.get('allow'), await json(getPublish)], ['POST', { status: 405, error: 'method_not_allowed' }]);
     for (let i = 1; i <= 3; i++) await fetch(`${server.http}/v1/channels/h:1/publish`, { method: 'POST', body: String(i), headers: auth });
     const page = (await (await fetch(`${server.http}/v1/channels/h:1/history?since=0&limit=2`, { headers: auth })).json()) as { offset: number; publications: Array<{ offset: number }> };
     assert.deepEqual([page.offset, page.publications.map((p) => p.offset)], [3, [1, 2]]);
