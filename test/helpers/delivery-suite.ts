@@ -50,7 +50,8 @@ export function deliverySuite(name: string, start: () => Promise<ServerProcess>)
       await pub.reply(149);
       const got = await sub.waitPublications(50, 'ws:1');
       assert.deepEqual(got.map((p) => p.data.toString()), Array.from({ length: 50 }, (_, i) => String(i)));
-      assert.ok(pub.frames.every((f) => f[0] === 1), 'every publish acknowledged with an ok reply');
+      const acknowledged = pub.frames.map((f) => [f[0], f[1]]).sort((x, y) => (x[1] as number) - (y[1] as number));
+      assert.deepEqual(acknowledged, Array.from({ length: 50 }, (_, i) => [1, 100 + i]), 'every publish acknowledged with an ok reply');
       // A string payload stays a msgpack str.
       await pub.command(Command.Publish, 'ws:1', 'text');
       assert.equal((await sub.waitPublications(51, 'ws:1'))[50]!.data, 'text');
