@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pack, unpack } from 'msgpackr';
-import { decodeCommand, encodeError, encodeReply } from '../../src/protocol/commands';
+import { decodeCommand, encodeError, encodeReply, encodeResync, encodeSubscribed } from '../../src/protocol/commands';
 import { Command, ErrorCode } from '../../src/protocol/opcodes';
 import { ProtocolError } from '../../src/protocol/protocol-error';
 
@@ -120,4 +120,11 @@ test('shape and decoding errors: the messages of the documented answers', () => 
   fails(Buffer.from('90', 'hex'), ErrorCode.BadRequest, null, /^frame must be a msgpack array \[opcode, id, \.\.\.\]$/);
   fails(Buffer.from('91c1', 'hex'), ErrorCode.BadRequest, null, /must be a scalar/);
   assert.deepEqual(unpack(encodeError(null, ErrorCode.BadRequest, 'frame must be a msgpack array [opcode, id, ...]')).slice(0, 3), [2, null, 100]);
+});
+
+test('result and resync frames, and the error class', () => {
+  assert.deepEqual(unpack(encodeSubscribed('news', { offset: 5, epoch: 'abc', recovered: true })), [3, 'news', { offset: 5, epoch: 'abc', recovered: true }]);
+  assert.deepEqual(unpack(encodeResync('news', 'epoch changed')), [4, 'news', 'epoch changed']);
+  const err = new ProtocolError(ErrorCode.BadRequest, 'm');
+  assert.deepEqual([err.name, err.code, err.requestId, err.message], ['ProtocolError', 100, null, 'm']);
 });

@@ -142,3 +142,19 @@ test('parseEnvelope: exact messages, truncated headers and bad numbers', () => {
   const str32hi = Buffer.from('9201db80000000', 'hex');
   assert.equal(problem(str32hi.toString('hex')), 'envelope data must be msgpack bin or str', 'a length of 2^31 does not wrap negative');
 });
+
+test('sequenced envelopes use the shortest unsigned encoding, as the Redis script does', () => {
+  const hexOf = (offset: number): string => encodeSequencedEnvelope(encodeData('x'), offset, 'e', 0).toString('hex');
+  assert.equal(hexOf(127), '9501a1787fa16500');
+  assert.equal(hexOf(128), '9501a178ce00000080a16500');
+  assert.equal(hexOf(2 ** 32 - 1), '9501a178ceffffffffa16500');
+  assert.equal(hexOf(2 ** 32), '9501a178cf0000000100000000a16500');
+  assert.throws(() => encodeSequencedEnvelope(encodeData('x'), 1, ''), /epoch must be 1-31/);
+  const longest = 'e'.repeat(31);
+  assert.equal(parseEnvelope(encodeSequencedEnvelope(encodeData('x'), 1, longest, 0)) === null, false);
+  const v = parseEnvelope(encodeSequencedEnvelope(encodeData('x'), 1, longest, 0));
+  assert.equal(typeof v, 'object', 'a 31-character epoch is valid');
+  const thirtyOne = Buffer.concat([Buffer.from('9201bf', 'hex'), Buffer.alloc(31, 0x61)]);
+  assert.equal((parseEnvelope(thirtyOne) as { dataEnd: number }).dataEnd, 34, 'a 31-byte fixstr as data');
+  assert.equal((parseEnvelope(Buffer.from('9301a0cb0000000000000000', 'hex')) as { offset: number }).offset, 0, 'a float64 zero offset');
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error';
 import { CONFIG_ENV, CONFIG_FLAG, loadConfig } from '../../src/config/load-config';
-import type { Options } from '../../src/config/options';
+import { OPTION_SPECS, type Options } from '../../src/config/options';
 
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Readonly<Options> => {
   const request = loadConfig(argv, env);
@@ -135,4 +135,34 @@ test('flags: unknown or positional arguments are refused; -h and -v', () => {
   assert.deepEqual(loadConfig(['--version'], {}), { kind: 'version' });
   assert.equal(run(['--port', '1'], { BROADCASTER_PORT: '2' }).port, 1);
   assert.equal(run([], { BROADCASTER_PORT: '2' }).port, 2);
+});
+
+test('every option takes a value from its flag and from its environment variable, typed', () => {
+  const pem = file('any.pem', 'x');
+  const sample = (spec: (typeof OPTION_SPECS)[number]): string => {
+    if (spec.type === 'file') return pem;
+    if (spec.type === 'secret') return 's'.repeat(40);
+    if (spec.type === 'url') return 'redis://127.0.0.1:1';
+    if (spec.type === 'list') return spec.key === 'allowedOrigins' ? 'https://a.example' : 'a:*';
+    if (spec.type === 'namespaces') return 'a:=1/1';
+    return Array.isArray(spec.default) ? 'a' : String(spec.default ?? 'x');
+  };
+  const companions: Record<string, string[]> = { tlsCert: ['--tls-key', pem], tlsKey: ['--tls-cert', pem] };
+  for (const spec of OPTION_SPECS) {
+    const value = sample(spec);
+    const fromFlag = run([`--${spec.flag}`, value, ...(companions[spec.key] ?? [])]);
+    const fromEnv = run(companions[spec.key] ?? [], { [spec.env]: value });
+    const expected = spec.type === 'integer' ? Number(value) : spec.type === 'list' ? [value] : value;
+    assert.deepEqual(fromFlag[spec.key], expected, `--${spec.flag}`);
+    assert.deepEqual(fromEnv[spec.key], expected, spec.env);
+  }
+});
+
+test('JSON null for secrets and files means none; other JSON types are refused where a string is needed', () => {
+  const nulls = file('nulls.json', JSON.stringify({ jwtSecret: null, tlsCert: null, tlsKey: null, jwksFile: null }));
+  const options = run(['--config', nulls]);
+  assert.deepEqual([options.jwtSecret, options.tlsCert, options.tlsKey, options.jwksFile], [null, null, null, null]);
+  assert.throws(() => loadConfig(['--config', file('bool.json', JSON.stringify({ port: true }))], {}), /invalid port true/);
+  assert.throws(() => loadConfig(['--allowed-origins', 'xhttps://a.example'], {}), /invalid allowedOrigins/);
+  assert.equal(run(['--port', '1', '--port', '2']).port, 2, 'a repeated flag: the last one wins');
 });

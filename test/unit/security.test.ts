@@ -145,3 +145,17 @@ test('JWT verifier: JWKS keys chosen by kid; a bad document is a config error na
   assert.throws(() => JwtVerifier.fromOptions(options({ jwksFile: file })), (err: Error) =>
     err instanceof ConfigError && err.message === '--jwks-file keys must be RSA (RS256) or EC P-256 (ES256), got ed25519');
 });
+
+test('refusals name their option; a non-object payload; pattern characters are all checked', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bc-unit-opt-'));
+  writeFileSync(join(dir, 'junk.pem'), 'not a key');
+  assert.throws(() => JwtVerifier.fromOptions(options({ jwtPublicKey: join(dir, 'junk.pem') })), (err: Error) => err instanceof ConfigError && err.option === 'jwtPublicKey');
+  writeFileSync(join(dir, 'jwks.json'), '{}');
+  assert.throws(() => JwtVerifier.fromOptions(options({ jwksFile: join(dir, 'jwks.json') })), (err: Error) => err instanceof ConfigError && err.option === 'jwksFile');
+  writeFileSync(join(dir, 'ed.json'), JSON.stringify({ keys: [{ ...generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), kid: 'x' }] }));
+  assert.throws(() => JwtVerifier.fromOptions(options({ jwksFile: join(dir, 'ed.json') })), (err: Error) => err instanceof ConfigError && err.option === 'jwksFile');
+  const v = JwtVerifier.fromOptions(options({ jwtSecret: SECRET }))!;
+  assert.throws(() => v.verify(jwt.sign('just a string', SECRET)), (err: Error) => err instanceof TokenError && err.message === 'token payload must be a JSON object');
+  assert.notEqual(patternProblem('a!'), null, 'the last character of an exact name is checked too');
+  assert.notEqual(patternProblem('a!*'), null);
+});
