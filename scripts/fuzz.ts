@@ -5,7 +5,7 @@
  *
  *   node dist/scripts/fuzz.js --url ws://127.0.0.1:9001/ws --frames 200000 --seed 42
  */
-import { decodeFrame } from '../src/client/codec';
+import { decodeFrame, type ServerFrame } from '../src/client/codec';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
@@ -21,6 +21,8 @@ export interface FuzzReport {
   crashes: number;
   /** Replies received, by kind: ok replies, error replies, other frames. */
   answers: { ok: number; error: number; other: number };
+  /** Error replies by code (the third element of `[2, id, code, message]`). */
+  errorCodes: Record<number, number>;
 }
 
 const hostile = fc.letrec((tie) => ({
@@ -75,20 +77,22 @@ async function answersPing(url: string): Promise<boolean> {
 
 /** Sends `frames` random frames to `url` in batches, checking liveness after each batch. */
 export async function runFuzz(url: string, frames: number, seed: number, batch = 500): Promise<FuzzReport> {
-  const report: FuzzReport = { frames: 0, closedByServer: 0, crashes: 0, answers: { ok: 0, error: 0, other: 0 } };
+  const report: FuzzReport = { frames: 0, closedByServer: 0, crashes: 0, answers: { ok: 0, error: 0, other: 0 }, errorCodes: {} };
   const samples = fc.sample(frameArbitrary, { numRuns: frames, seed });
   for (let start = 0; start < samples.length; start += batch) {
     const ws = await openSocket(url);
     ws.on('message', (d: Buffer) => {
-      let type: string;
+      let frame: ServerFrame | null;
       try {
-        type = decodeFrame(d).type;
+        frame = decodeFrame(d);
       } catch {
-        type = 'undocumented';
+        frame = null;
       }
-      if (type === 'reply') report.answers.ok++;
-      else if (type === 'error') report.answers.error++;
-      else report.answers.other++;
+      if (frame?.type === 'reply') report.answers.ok++;
+      else if (frame?.type === 'error') {
+        report.answers.error++;
+        report.errorCodes[frame.code] = (report.errorCodes[frame.code] ?? 0) + 1;
+      } else report.answers.other++;
     });
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     let closedEarly = false;
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `frames tried: ${report.frames}\nconnections closed by the server: ${report.closedByServer}\n` +
       `answers: ${report.answers.ok} ok, ${report.answers.error} errors, ${report.answers.other} other\n` +
+      `error codes: ${JSON.stringify(report.errorCodes)}\n` +
       `crashes found: ${report.crashes}\nseed: ${values.seed}\n`,
   );
   process.exit(report.crashes === 0 ? 0 : 1);

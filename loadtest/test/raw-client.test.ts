@@ -50,7 +50,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-test('raw client parses frames split across reads and answers ping and close', async () => {
+test('raw client parses frames split across reads and answers ping and close', { timeout: 60_000 }, async () => {
   const fromClient: Buffer[] = [];
   let requestLine = '';
   const server = net.createServer((sock) => {
@@ -120,7 +120,7 @@ test('raw client parses frames split across reads and answers ping and close', a
   assert.deepEqual([...sent.subarray(8, 16)], [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
 });
 
-test('raw client reports a refused handshake as a failure', async () => {
+test('raw client reports a refused handshake as a failure', { timeout: 60_000 }, async () => {
   const server = net.createServer((sock) => {
     sock.once('data', () => sock.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
   });

@@ -17,7 +17,7 @@ const policies = new HistoryPolicies({ historySize: 0, historyTtl: 60, historyNa
 
 /** The contract every broker implementation keeps, run against each one. */
 function brokerContract(name: string, create: () => Broker): void {
-  describe(`broker contract: ${name}`, () => {
+  describe(`broker contract: ${name}`, { timeout: 240_000 }, () => {
     let broker: Broker;
     const received: Received = [];
     const states: boolean[] = [];
@@ -34,12 +34,12 @@ function brokerContract(name: string, create: () => Broker): void {
       await broker.close();
     });
 
-    test('reports readiness', () => {
+    test('reports readiness', { timeout: 60_000 }, () => {
       assert.equal(broker.readinessReason(), 'ready');
       assert.equal(states.at(-1), true);
     });
 
-    test('without history: a publish after subscribe resolved arrives as [1, data], in order', async () => {
+    test('without history: a publish after subscribe resolved arrives as [1, data], in order', { timeout: 60_000 }, async () => {
       await broker.subscribe('c:1');
       const payloads = [Buffer.from([0x92, 1, 0xc4, 0]), Buffer.alloc(70_000, 9), 'text'];
       for (const p of payloads) assert.equal(await broker.publish('c:1', p), null);
@@ -48,7 +48,7 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.equal(await broker.history('c:1', 0, 10), null);
     });
 
-    test('channels not subscribed are not delivered; unsubscribe stops delivery', async () => {
+    test('channels not subscribed are not delivered; unsubscribe stops delivery', { timeout: 60_000 }, async () => {
       await broker.subscribe('c:2');
       await broker.subscribe('c:3');
       broker.unsubscribe('c:2');
@@ -60,7 +60,7 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.equal(on('c:2').length + on('c:none').length, 0);
     });
 
-    test('subscribe and unsubscribe are idempotent and tracked', async () => {
+    test('subscribe and unsubscribe are idempotent and tracked', { timeout: 60_000 }, async () => {
       await broker.subscribe('c:4');
       await broker.subscribe('c:4');
       assert.ok(broker.subscribedChannels().has('c:4'));
@@ -69,7 +69,7 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.equal(broker.subscribedChannels().has('c:4'), false);
     });
 
-    test('with history: consecutive offsets in one epoch, carried by the envelopes', async () => {
+    test('with history: consecutive offsets in one epoch, carried by the envelopes', { timeout: 60_000 }, async () => {
       await broker.subscribe('h:1');
       const positions = [];
       for (const data of ['a', 'b', 'c']) positions.push(await broker.publish('h:1', data));
@@ -83,7 +83,7 @@ function brokerContract(name: string, create: () => Broker): void {
       for (const e of envelopes) assert.ok(Math.abs(Number(e[4]) - Date.now()) < 60_000, `publishedAt ${e[4]}`);
     });
 
-    test('history returns publications after an offset, limited, oldest first, trimmed to the size', async () => {
+    test('history returns publications after an offset, limited, oldest first, trimmed to the size', { timeout: 60_000 }, async () => {
       for (let i = 1; i <= 8; i++) await broker.publish('h:2', `m${i}`);
       const all = await broker.history('h:2', 0, 100);
       assert.ok(all !== null);
@@ -96,14 +96,14 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.deepEqual([none!.top, none!.publications.length, none!.epoch], [8, 0, all.epoch]);
     });
 
-    test('a channel never published has a position: offset 0 and an epoch that publications keep', async () => {
+    test('a channel never published has a position: offset 0 and an epoch that publications keep', { timeout: 60_000 }, async () => {
       const empty = await broker.history('h:3', 0, 10);
       assert.deepEqual([empty!.top, empty!.publications], [0, []]);
       const first = await broker.publish('h:3', 'x');
       assert.deepEqual(first, { offset: 1, epoch: empty!.epoch });
     });
 
-    test('after close: not ready and publish rejects', async () => {
+    test('after close: not ready and publish rejects', { timeout: 60_000 }, async () => {
       const other = create();
       await other.start();
       await waitFor('ready', () => other.isReady());

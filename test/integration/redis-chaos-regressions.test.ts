@@ -8,7 +8,7 @@ import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
 import { type ServerProcess, startReady } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
-import { sleep, waitFor } from '../helpers/wait';
+import { waitFor } from '../helpers/wait';
 
 const HISTORY = ['--history-size', '1000', '--history-ttl', '600'];
 
@@ -17,10 +17,10 @@ function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
 }
 
 /** Regressions found by the chaos run (scripts/chaos.ts, docs/RELIABILITY.md). */
-describe('chaos regressions (Redis)', () => {
+describe('chaos regressions (Redis)', { timeout: 360_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('a publish in flight when a stalled Redis connection is dropped is never executed twice', async () => {
+  test('a publish in flight when a stalled Redis connection is dropped is never executed twice', { timeout: 90_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(async () => {
       redis.signal('SIGCONT');
@@ -55,6 +55,7 @@ describe('chaos regressions (Redis)', () => {
 
   test(
     'a resync (subscribe from a position while subscribed) that fails with 105 leaves the channel subscribed',
+    { timeout: 90_000 },
     async () => {
       const redis = await TestRedis.start();
       cleanup.push(() => redis.kill());
@@ -77,7 +78,7 @@ describe('chaos regressions (Redis)', () => {
     },
   );
 
-  test('a subscriber reconnect that missed nothing counts no gap repair', async () => {
+  test('a subscriber reconnect that missed nothing counts no gap repair', { timeout: 90_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const adminPort = await freePort();
@@ -92,9 +93,9 @@ describe('chaos regressions (Redis)', () => {
     cleanup.push(async () => admin.disconnect());
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await waitFor('the subscriber to reconnect', () => a.logs.filter((l) => l.msg === 'resubscribing channels').length === 1);
-    // The history check after the reconnect holds publications back until it is done, so once the
-    // next one arrives the check has been counted.
-    await sleep(100);
+    // Once the broker is ready again the subscription stands and the history check has started; it
+    // holds publications back until it is done, so once the next one arrives the check has been counted.
+    await waitFor('the broker to be ready again', async () => (await scrapeMetrics(`http://127.0.0.1:${adminPort}/metrics`)).get('broadcaster_broker_reconnects_total') === 1);
     await publishSequence([a.http], 'quiet:1', 1, 0, 4);
     await waitFor('the 4th publication', () => client.logs.get('quiet:1')!.data.length === 4);
     const m = await scrapeMetrics(`http://127.0.0.1:${adminPort}/metrics`);

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { pack } from 'msgpackr';
 import { Publisher } from '../../src/publisher/publisher';
 import { freePort } from '../helpers/free-port';
+import { scrapeMetrics } from '../helpers/metrics-text';
 import { TestRedis } from '../helpers/redis-server';
 import { ServerProcess } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
@@ -11,12 +12,14 @@ import { waitFor } from '../helpers/wait';
 // Publishes over WebSocket: client publishing is off by default, so it is enabled here.
 const BASE = ['--host', '127.0.0.1', '--log-level', 'info', '--client-publish', '*'];
 
-describe('several processes on one Redis', () => {
+describe('several processes on one Redis', { timeout: 240_000 }, () => {
   let redis: TestRedis;
   let a: ServerProcess;
   let b: ServerProcess;
   let c: ServerProcess;
   let d: ServerProcess;
+  let adminC: number;
+  let adminD: number;
   const clients: TestClient[] = [];
   const connect = async (server: ServerProcess, query: string): Promise<TestClient> => {
     const client = await TestClient.connect(server.wsUrl(query));
@@ -39,8 +42,10 @@ describe('several processes on one Redis', () => {
     b = await ServerProcess.start([...BASE, '--port', '0', '--redis-url', redis.url]);
     // c and d share one port through SO_REUSEPORT (a port the kernel picked for port 0 is not shareable).
     const shared = String(await freePort());
-    c = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url]);
-    d = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url]);
+    adminC = await freePort();
+    c = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url, '--admin-port', String(adminC)]);
+    adminD = await freePort();
+    d = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url, '--admin-port', String(adminD)]);
   });
   after(async () => {
     await Promise.allSettled(clients.map((cl) => cl.close()));
@@ -48,16 +53,26 @@ describe('several processes on one Redis', () => {
     await redis.kill();
   });
 
-  test('two processes on one port: wherever a client lands, it gets every message', async () => {
+  test('two processes on one port: wherever a client lands, it gets every message', { timeout: 60_000 }, async () => {
     assert.equal(d.port, c.port);
-    // The kernel spreads these connections over both listeners of the shared port.
-    const shared = await Promise.all(Array.from({ length: 16 }, () => connect(c, '?channels=same:1')));
+    // The kernel spreads these connections over both listeners of the shared port: connect until
+    // each process holds at least one (a bounded loop; 16 land on one process with p = 2^-15).
+    const connectionsOn = async (adminPort: number): Promise<number> =>
+      (await scrapeMetrics(`http://127.0.0.1:${adminPort}/metrics`)).get('broadcaster_connections') ?? 0;
+    const shared: TestClient[] = [];
+    for (let i = 0; i < 200 && (shared.length < 16 || (await connectionsOn(adminC)) === 0 || (await connectionsOn(adminD)) === 0); i++) {
+      shared.push(await connect(c, '?channels=same:1'));
+    }
+    const [onC, onD] = [await connectionsOn(adminC), await connectionsOn(adminD)];
+    assert.ok(onC > 0 && onD > 0, `both processes got clients (${onC} and ${onD})`);
+    assert.equal(onC + onD, shared.length);
     const onB = await connect(b, '?channels=same:1');
-    for (let i = 0; i < 10; i++) assert.equal((await httpPublish(c.http, 'same:1', String(i))).status, 200);
-    for (const client of [...shared, onB]) assert.equal((await client.waitPublications(10, 'same:1')).length, 10);
+    const sent = Array.from({ length: 10 }, (_, i) => String(i));
+    for (const m of sent) assert.equal((await httpPublish(c.http, 'same:1', m)).status, 200);
+    for (const client of [...shared, onB]) assert.deepEqual((await client.waitPublications(10, 'same:1')).map((p) => String(p.data)), sent);
   });
 
-  test('a message published through any process reaches the subscribers of all processes', async () => {
+  test('a message published through any process reaches the subscribers of all processes', { timeout: 60_000 }, async () => {
     const onA = await connect(a, '?channels=x:1');
     const onB = await connect(b, '?channels=x:1');
     assert.equal((await httpPublish(b.http, 'x:1', 'from b')).status, 200);
@@ -71,7 +86,7 @@ describe('several processes on one Redis', () => {
     }
   });
 
-  test('raw Redis PUBLISH of the documented envelope (any language) and the Node Publisher', async () => {
+  test('raw Redis PUBLISH of the documented envelope (any language) and the Node Publisher', { timeout: 60_000 }, async () => {
     const onA = await connect(a, '?channels=raw:1');
     const onB = await connect(b, '?channels=raw:1');
     const conn = redis.client();
@@ -92,7 +107,7 @@ describe('several processes on one Redis', () => {
     }
   });
 
-  test('an invalid envelope is dropped with a warning; the channel keeps working', async () => {
+  test('an invalid envelope is dropped with a warning; the channel keeps working', { timeout: 60_000 }, async () => {
     const client = await connect(a, '?channels=inv:1');
     const conn = redis.client();
     await conn.publish('bc:inv:1', 'plain text is not an envelope');
@@ -103,7 +118,7 @@ describe('several processes on one Redis', () => {
     await waitFor('warning log', () => a.logs.some((l) => /not a valid envelope/.test(String(l.msg))));
   });
 
-  test('Redis subscriptions are reference-counted per process', async () => {
+  test('Redis subscriptions are reference-counted per process', { timeout: 60_000 }, async () => {
     assert.equal(await numsub('bc:rc:1'), 0);
     const one = await connect(a, '?channels=rc:1');
     const two = await connect(a, '?channels=rc:1');

@@ -13,7 +13,7 @@ async function readyz(server: ServerProcess): Promise<{ status: number; body: { 
   return { status: res.status, body: (await res.json()) as { status: string; reason?: string } };
 }
 
-describe('Redis faults', () => {
+describe('Redis faults', { timeout: 240_000 }, () => {
   let redis: TestRedis;
   const processes: ServerProcess[] = [];
   const clients: TestClient[] = [];
@@ -27,7 +27,7 @@ describe('Redis faults', () => {
     await redis.kill();
   });
 
-  test('Redis killed and restarted mid-test: not ready meanwhile, then every channel is subscribed again', async () => {
+  test('Redis killed and restarted mid-test: not ready meanwhile, then every channel is subscribed again', { timeout: 60_000 }, async () => {
     const a = await ServerProcess.start([...BASE, '--redis-url', redis.url]);
     const b = await ServerProcess.start([...BASE, '--redis-url', redis.url]);
     processes.push(a, b);
@@ -70,7 +70,7 @@ describe('Redis faults', () => {
     assert.equal(onA.closed, null, 'clients stay connected through a Redis outage');
   });
 
-  test('Redis unreachable at start: the process stays up, answers 503, and becomes ready when Redis appears', async () => {
+  test('Redis unreachable at start: the process stays up, answers 503, and becomes ready when Redis appears', { timeout: 60_000 }, async () => {
     const later = await TestRedis.start();
     await later.kill();
     const server = await ServerProcess.start([...BASE, '--redis-url', later.url]);

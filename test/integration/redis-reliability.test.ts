@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cleanupSteps } from '../helpers/cleanup';
+import { freePort } from '../helpers/free-port';
+import { scrapeMetrics } from '../helpers/metrics-text';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedis } from '../helpers/redis-server';
 import { historyData, publishSequence } from '../helpers/sequence-publisher';
@@ -10,6 +12,21 @@ import { sleep, waitFor } from '../helpers/wait';
 const HISTORY = ['--history-size', '5000', '--history-ttl', '600'];
 
 const readyz = readyzStatus;
+
+/** Starts a server with an admin port; returns it with a reader of its metrics. */
+async function startWithMetrics(redis: TestRedis, extra: string[] = []): Promise<{ server: ServerProcess; metrics: () => Promise<Map<string, number>> }> {
+  const adminPort = await freePort();
+  const server = await start(redis, [...extra, '--admin-port', String(adminPort)]);
+  return { server, metrics: () => scrapeMetrics(`http://127.0.0.1:${adminPort}/metrics`) };
+}
+
+/** The server repaired its own gaps: the test client never saw an offset jump nor a resync notice. */
+function assertClientDidNotRepair(clients: RecoveringClient[], channel: string): void {
+  for (const [i, client] of clients.entries()) {
+    const log = client.logs.get(channel)!;
+    assert.deepEqual([log.gaps, log.resyncs], [0, 0], `client ${i} saw no offset gap and no resync: the server filled them`);
+  }
+}
 
 /** Starts a server on `redis` and waits until it is ready (connected to Redis). */
 function start(redis: TestRedis, extra: string[] = []): Promise<ServerProcess> {
@@ -32,10 +49,10 @@ async function assertComplete(clients: RecoveringClient[], server: ServerProcess
   }
 }
 
-describe('no silent loss with Redis', () => {
+describe('no silent loss with Redis', { timeout: 480_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('recovery across a server process restart (SIGTERM, reconnect to another process)', async () => {
+  test('recovery across a server process restart (SIGTERM, reconnect to another process)', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const a = await start(redis);
@@ -54,11 +71,11 @@ describe('no silent loss with Redis', () => {
     assert.deepEqual(client.logs.get('restart:1')!.recovered, [true]);
   });
 
-  test('Redis killed and restarted mid-stream (AOF): clients on two processes end with the complete sequence', async () => {
+  test('Redis killed and restarted mid-stream (AOF): clients on two processes end with the complete sequence', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start({ persistent: true });
     cleanup.push(() => redis.kill());
-    const a = await start(redis);
-    const b = await start(redis);
+    const { server: a, metrics: metricsA } = await startWithMetrics(redis);
+    const { server: b, metrics: metricsB } = await startWithMetrics(redis);
     cleanup.push(() => a.stop(), () => b.stop());
     const clients = [new RecoveringClient([a.wsUrl()], ['outage:1']), new RecoveringClient([b.wsUrl()], ['outage:1'])];
     cleanup.push(...clients.map((c) => () => c.stop()));
@@ -71,14 +88,22 @@ describe('no silent loss with Redis', () => {
     await redis.restart();
     await publishing;
     await assertComplete(clients, a, 'outage:1', 400);
+    assertClientDidNotRepair(clients, 'outage:1');
     assert.ok(a.logs.some((l) => l.msg === 'resubscribing channels'));
+    for (const metrics of [metricsA, metricsB]) {
+      const m = await metrics();
+      assert.equal(m.get('broadcaster_broker_reconnects_total'), 1);
+      // Whatever a process missed while Redis was away it repaired itself: nothing announced.
+      assert.equal(m.get('broadcaster_gaps_repaired_total'), m.get('broadcaster_gaps_detected_total'));
+      assert.equal(m.get('broadcaster_resyncs_sent_total'), 0);
+    }
   });
 
-  test('subscriber cut by client-output-buffer-limit: the process fills the gap from history', async () => {
+  test('subscriber cut by client-output-buffer-limit: the process fills the gap from history', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     // A backlog big enough for the whole repaired burst (9.6 MB), so the client keeps its connection.
-    const a = await start(redis, ['--max-backpressure', String(32 * 1024 * 1024)]);
+    const { server: a, metrics } = await startWithMetrics(redis, ['--max-backpressure', String(32 * 1024 * 1024)]);
     const b = await start(redis);
     cleanup.push(() => a.stop(), () => b.stop());
     const admin = redis.client();
@@ -97,14 +122,24 @@ describe('no silent loss with Redis', () => {
     }
     a.signal('SIGCONT');
     await waitFor('a resubscribed', () => a.logs.some((l) => l.msg === 'resubscribing channels'));
+    // Nothing is published now: only the process's own check after its reconnect can deliver the
+    // publications its subscriber lost (a client sees no gap without a newer publication).
+    await assertComplete([client], b, 'cut:1', 600);
+    assertClientDidNotRepair([client], 'cut:1');
+    const repaired = await metrics();
+    assert.equal(repaired.get('broadcaster_gaps_detected_total'), 1, 'the one gap the cut made');
+    assert.equal(repaired.get('broadcaster_gaps_repaired_total'), 1);
+    assert.equal(repaired.get('broadcaster_resyncs_sent_total'), 0);
+    assert.ok((repaired.get('broadcaster_broker_reconnects_total') ?? 0) >= 1);
     for (let i = 601; i <= 620; i++) await fetch(`${b.http}/v1/channels/cut:1/publish`, { method: 'POST', body: `${i}${big}` });
     await assertComplete([client], b, 'cut:1', 620);
+    assertClientDidNotRepair([client], 'cut:1');
     assert.equal(client.connections, 1, 'the client itself was never disconnected');
-    const metrics = a.logs.filter((l) => l.msg === 'redis connection ready' && l.role === 'subscriber').length;
-    assert.equal(metrics, 2, 'the subscriber connection was cut and reopened');
+    const subscriberReady = a.logs.filter((l) => l.msg === 'redis connection ready' && l.role === 'subscriber').length;
+    assert.equal(subscriberReady, 2, 'the subscriber connection was cut and reopened');
   });
 
-  test('FLUSHALL loses the history: an epoch change is announced and recovery reports recovered: false', async () => {
+  test('FLUSHALL loses the history: an epoch change is announced and recovery reports recovered: false', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const a = await start(redis);
@@ -131,13 +166,13 @@ describe('no silent loss with Redis', () => {
     assert.equal(client.positions.get('flush:1')!.offset, 4, 'the fourth publication of the new epoch');
   });
 
-  test('stalled Redis (SIGSTOP): detected by the probe, /readyz 503, then back without loss', async () => {
+  test('stalled Redis (SIGSTOP): detected by the probe, /readyz 503, then back without loss', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(async () => {
       redis.signal('SIGCONT');
       await redis.kill();
     });
-    const a = await start(redis, ['--redis-probe-interval', '200', '--redis-probe-timeout', '600']);
+    const { server: a, metrics } = await startWithMetrics(redis, ['--redis-probe-interval', '200', '--redis-probe-timeout', '600']);
     cleanup.push(() => a.stop());
     const client = new RecoveringClient([a.wsUrl()], ['stall:1']);
     cleanup.push(() => client.stop());
@@ -152,9 +187,14 @@ describe('no silent loss with Redis', () => {
     await waitFor('ready', async () => (await readyz(a)) === 200, 10_000);
     await publishSequence([a.http], 'stall:1', 50, 0, 51);
     await assertComplete([client], a, 'stall:1', 100);
+    assertClientDidNotRepair([client], 'stall:1');
+    const m = await metrics();
+    // Both connections (subscriber and publisher) were reopened because their probe went unanswered.
+    assert.equal(m.get('broadcaster_broker_probe_failures_total'), 2);
+    assert.ok(a.logs.some((l) => l.role === 'subscriber' && /stalled/.test(String(l.msg))));
   });
 
-  test('a slow consumer that stops reading is closed; it recovers everything; a fast one is unaffected', async () => {
+  test('a slow consumer that stops reading is closed; it recovers everything; a fast one is unaffected', { timeout: 120_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const a = await start(redis, ['--max-backpressure', '65536', '--max-message-size', '32768']);

@@ -14,7 +14,7 @@ import { TEST_SECRET, hs256Token, unsignedToken } from '../helpers/tokens';
 type Refusal = Error & { status?: number; body?: string };
 const refusedWith = (status: number, pattern: RegExp) => (err: Refusal) => err.status === status && pattern.test(err.body ?? '');
 
-describe('JWT authentication (HS256) and channel permissions', () => {
+describe('JWT authentication (HS256) and channel permissions', { timeout: 240_000 }, () => {
   let server: ServerProcess;
   const pool = new ClientPool((query) => server.wsUrl(query));
   const connect = (query: string): Promise<TestClient> => pool.connect(query);
@@ -27,7 +27,7 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     await server.stop();
   });
 
-  test('refused at the handshake: no token, bad signature, alg none, expired, not yet valid, no sub', async () => {
+  test('refused at the handshake: no token, bad signature, alg none, expired, not yet valid, no sub', { timeout: 60_000 }, async () => {
     await assert.rejects(connect('?channels=news'), refusedWith(401, /token is required/));
     const wrongKey = await hs256Token({ sub: 'u1' }, { secret: 'another-secret-that-is-long-enough-for-hs256-xx', expiresIn: 60 });
     await assert.rejects(connect(`?token=${wrongKey}`), refusedWith(401, /signature or format invalid/));
@@ -38,7 +38,7 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     await assert.rejects(connect('?token=garbage'), refusedWith(401, /unauthorized/));
   });
 
-  test('a valid token in the URL or in the subprotocol header connects', async () => {
+  test('a valid token in the URL or in the subprotocol header connects', { timeout: 60_000 }, async () => {
     const token = await hs256Token({ sub: 'u1' }, { expiresIn: 60 });
     const viaUrl = await connect(`?token=${token}`);
     assert.deepEqual(await viaUrl.command(Command.Ping), [1, 1, null]);
@@ -51,7 +51,7 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     ws.close();
   });
 
-  test('channel claims are enforced on URL subscribe, subscribe and publish commands', async () => {
+  test('channel claims are enforced on URL subscribe, subscribe and publish commands', { timeout: 60_000 }, async () => {
     const token = await hs256Token({ sub: 'u2', subscribe: ['chat:*', 'news'], publish: ['chat:room1'] }, { expiresIn: 60 });
     await assert.rejects(connect(`?token=${token}&channels=chat:1,secret`), refusedWith(403, /forbidden_channel.*secret/));
     const c = await connect(`?token=${token}&channels=chat:1,news`);
@@ -66,24 +66,43 @@ describe('JWT authentication (HS256) and channel permissions', () => {
     assert.deepEqual((await wide.waitPublications(1, 'news'))[0]!.data, Buffer.from('from backend'));
   });
 
-  test('a token that expires while connected closes with 4001 unless refreshed first', async () => {
-    const shortLived = await connect(`?token=${await hs256Token({ sub: 'u4' }, { expiresIn: 1 })}`);
-    const refreshed = await connect(`?token=${await hs256Token({ sub: 'u5' }, { expiresIn: 1 })}`);
+  test('a token that expires while connected closes with 4001 unless refreshed first', { timeout: 30_000 }, async () => {
+    // exp is in whole seconds: 2 s from a floored "now" leaves each token at least 1 s to connect.
+    const shortToken = await hs256Token({ sub: 'u4' }, { expiresIn: 2 });
+    const oldToken = await hs256Token({ sub: 'u5' }, { expiresIn: 2 });
+    const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    const shortLived = await connect(`?token=${shortToken}`);
+    const refreshed = await connect(`?token=${oldToken}`);
     const fresh = await hs256Token({ sub: 'u5' }, { expiresIn: 60 });
     const [, , result] = await refreshed.command(Command.Refresh, fresh);
-    assert.equal(typeof (result as { expiresAt: number }).expiresAt, 'number');
+    assert.deepEqual(result, { expiresAt: expOf(fresh) }, "the reply carries the fresh token's exp");
     const otherUser = await hs256Token({ sub: 'someone-else' }, { expiresIn: 60 });
     assert.deepEqual((await refreshed.command(Command.Refresh, otherUser)).slice(0, 3), [2, 2, ErrorCode.InvalidToken]);
     assert.deepEqual((await refreshed.command(Command.Refresh, 'garbage')).slice(0, 3), [2, 3, ErrorCode.InvalidToken]);
-    const closed = await shortLived.waitClosed(4000);
+    const closed = await shortLived.waitClosed(6000);
     assert.deepEqual([closed.code, closed.reason], [4001, 'token expired: reconnect with a fresh token']);
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    assert.equal(refreshed.closed, null, 'the refreshed connection stays open');
+    // The refreshed connection outlives its old token's expiry (plus the expiry check's one-second step).
+    const pastOldExpiry = (expOf(oldToken) + 1) * 1000 - Date.now();
+    if (pastOldExpiry > 0) await new Promise((resolve) => setTimeout(resolve, pastOldExpiry));
     assert.deepEqual(await refreshed.command(Command.Ping), [1, 4, null]);
+    assert.equal(refreshed.closed, null, 'the refreshed connection stays open');
+  });
+
+  test('refresh on a connection without a token: error 110', { timeout: 30_000 }, async () => {
+    const anonymous = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1']);
+    try {
+      const c = await TestClient.connect(anonymous.wsUrl());
+      const reply = await c.command(Command.Refresh, await hs256Token({ sub: 'u6' }, { expiresIn: 60 }));
+      assert.deepEqual(reply, [2, 1, ErrorCode.InvalidToken, 'this connection has no token to refresh (no key configured, or anonymous)']);
+      assert.deepEqual(await c.command(Command.Ping), [1, 2, null], 'the connection stays open');
+      await c.close();
+    } finally {
+      await anonymous.stop();
+    }
   });
 });
 
-describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', () => {
+describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', { timeout: 240_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'bc-keys-'));
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -92,7 +111,7 @@ describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', () => {
     await Promise.allSettled(servers.map((s) => s.stop()));
   });
 
-  test('RS256 from a PEM file; HS256 and alg none are refused', async () => {
+  test('RS256 from a PEM file; HS256 and alg none are refused', { timeout: 60_000 }, async () => {
     writeFileSync(join(dir, 'rsa.pem'), rsa.publicKey.export({ type: 'spki', format: 'pem' }));
     const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwt-public-key', join(dir, 'rsa.pem')]);
     servers.push(server);
@@ -103,7 +122,7 @@ describe('JWT with public keys: RS256 (PEM) and ES256 (JWKS)', () => {
     await assert.rejects(TestClient.connect(server.wsUrl(`?token=${unsignedToken({ sub: 'r1' })}`)), refusedWith(401, /unauthorized/));
   });
 
-  test('ES256 from a JWKS file, key chosen by kid', async () => {
+  test('ES256 from a JWKS file, key chosen by kid', { timeout: 60_000 }, async () => {
     const jwk = { ...(await exportJWK(ec.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
     writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
     const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwks-file', join(dir, 'jwks.json')]);

@@ -28,7 +28,7 @@ function open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSo
   });
 }
 
-describe('limits and replayed attacks', () => {
+describe('limits and replayed attacks', { timeout: 240_000 }, () => {
   const servers: ServerProcess[] = [];
   const sockets: WebSocket[] = [];
   const start = async (args: string[]): Promise<ServerProcess> => {
@@ -41,7 +41,7 @@ describe('limits and replayed attacks', () => {
     await Promise.allSettled(servers.map((s) => s.stop()));
   });
 
-  test('HTTP API keys: 401 without, 403 wrong, 200 right (publish and history)', async () => {
+  test('HTTP API keys: 401 without, 403 wrong, 200 right (publish and history)', { timeout: 60_000 }, async () => {
     const server = await start(['--api-key', 'key-one', '--api-key', 'key-two']);
     const post = (auth?: string) =>
       fetch(`${server.http}/v1/channels/k:1/publish`, { method: 'POST', body: 'x', headers: auth === undefined ? {} : { authorization: auth } });
@@ -57,7 +57,7 @@ describe('limits and replayed attacks', () => {
     assert.equal((await fetch(`${server.http}/healthz`)).status, 200, 'health needs no key');
   });
 
-  test('origin allowlist at the upgrade; requests without Origin pass', async () => {
+  test('origin allowlist at the upgrade; requests without Origin pass', { timeout: 60_000 }, async () => {
     const server = await start(['--allowed-origins', 'https://app.example.com']);
     assert.equal(await open(server.wsUrl(), { origin: 'https://evil.example.com' }), 403);
     const good = await open(server.wsUrl(), { origin: 'https://app.example.com' });
@@ -66,21 +66,44 @@ describe('limits and replayed attacks', () => {
     sockets.push(good as WebSocket, noOrigin as WebSocket);
   });
 
-  test('per-connection rate limit: commands over the bucket get error 109; the connection stays', async () => {
-    const server = await start(['--rate-limit-messages', '10']);
+  test('per-connection rate limit: a burst of exactly twice --rate-limit-messages, then error 109 with a nil id', { timeout: 30_000 }, async () => {
+    // 5 per second: a burst of 10; the 20 frames arrive within milliseconds, far from the next token (200 ms).
+    const server = await start(['--rate-limit-messages', '5']);
     const client = await TestClient.connect(server.wsUrl());
-    for (let i = 1; i <= 40; i++) client.ws.send(pack([Command.Ping, i]));
-    await client.until('40 answers', () => client.frames.length === 40);
-    const limited = client.frames.filter((f) => f[0] === 2 && f[2] === ErrorCode.RateLimited);
-    const answered = client.frames.filter((f) => f[0] === 1);
-    assert.ok(answered.length >= 20 && answered.length <= 22, `burst of 20 answered, got ${answered.length}`);
-    assert.equal(limited.length, 40 - answered.length);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal((await client.command(Command.Ping))[0], 1, 'tokens refill');
+    for (let i = 1; i <= 20; i++) client.ws.send(pack([Command.Ping, i]));
+    await client.until('20 answers', () => client.frames.length === 20);
+    assert.deepEqual(client.frames.slice(0, 10), Array.from({ length: 10 }, (_, i) => [1, i + 1, null]), 'the burst is answered in order');
+    for (const frame of client.frames.slice(10)) {
+      assert.deepEqual(frame, [2, null, ErrorCode.RateLimited, 'too many commands or bytes per second: command dropped; slow down']);
+    }
+    // Tokens come back at 5 per second: poll with a deadline until one is there.
+    let reply: unknown[] = [];
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      reply = await client.command(Command.Ping);
+      if (reply[0] === 1) break;
+    }
+    assert.equal(reply[0], 1, 'tokens refill');
+    assert.equal(client.closed, null);
     await client.close();
   });
 
-  test('flood of connections from one address: over --max-connections-per-ip get 429, others still connect', async () => {
+  test('per-connection byte limit: a burst of exactly twice --rate-limit-bytes, then error 109', { timeout: 30_000 }, async () => {
+    const server = await start(['--rate-limit-messages', '0', '--rate-limit-bytes', '1000']);
+    const client = await TestClient.connect(server.wsUrl());
+    const frame = (id: number): Buffer => pack([Command.Publish, id, 'bytes:1', Buffer.alloc(480)]);
+    const size = frame(1).length;
+    assert.ok(size > 400 && size <= 500, `a frame of ${size} bytes: four fit in the 2000-byte burst, not five`);
+    for (let i = 1; i <= 8; i++) client.ws.send(frame(i));
+    await client.until('8 answers', () => client.frames.length === 8);
+    const ok = client.frames.filter((f) => f[0] === 1).map((f) => f[1]).sort();
+    assert.deepEqual(ok, [1, 2, 3, 4]);
+    const limited = client.frames.filter((f) => f[0] === 2);
+    assert.deepEqual(limited.map((f) => f.slice(0, 3)), Array.from({ length: 4 }, () => [2, null, ErrorCode.RateLimited]));
+    assert.equal(client.closed, null);
+    await client.close();
+  });
+
+  test('flood of connections from one address: over --max-connections-per-ip get 429, others still connect', { timeout: 60_000 }, async () => {
     const server = await start(['--max-connections-per-ip', '20']);
     const results = await Promise.all(Array.from({ length: 100 }, () => open(server.wsUrl(), { localAddress: '127.0.0.1' })));
     const opened = results.filter((r): r is WebSocket => r instanceof WebSocket);
@@ -94,7 +117,7 @@ describe('limits and replayed attacks', () => {
     await waitFor('slots freed', async () => (await open(server.wsUrl(), { localAddress: '127.0.0.1' }).then((r) => (r instanceof WebSocket ? (sockets.push(r), true) : false))));
   });
 
-  test('--max-connections caps the process with 503', async () => {
+  test('--max-connections caps the process with 503', { timeout: 60_000 }, async () => {
     const server = await start(['--max-connections', '3']);
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await open(server.wsUrl()));
@@ -102,7 +125,7 @@ describe('limits and replayed attacks', () => {
     assert.deepEqual(results.map((r) => (r instanceof WebSocket ? 'open' : r)), ['open', 'open', 'open', 503, 503]);
   });
 
-  test('thousands of headers (ws CVE-2024-37890): the request is dropped, the server carries on', async () => {
+  test('thousands of headers (ws CVE-2024-37890): the request is dropped, the server carries on', { timeout: 60_000 }, async () => {
     const server = await start([]);
     const closed = await new Promise<string>((resolve) => {
       const socket = netConnect(server.port, '127.0.0.1', () => {
@@ -119,7 +142,7 @@ describe('limits and replayed attacks', () => {
     assert.equal((await fetch(`${server.http}/healthz`)).status, 200);
   });
 
-  test('a handshake that never completes (slowloris) is closed by the server', async () => {
+  test('a handshake that never completes (slowloris) is closed by the server', { timeout: 60_000 }, async () => {
     const server = await start([]);
     const started = Date.now();
     const elapsed = await new Promise<number>((resolve) => {
@@ -138,7 +161,7 @@ describe('limits and replayed attacks', () => {
     assert.equal((await fetch(`${server.http}/healthz`)).status, 200);
   });
 
-  test('deflate bomb with compression on: an inflated frame over the limit closes only that connection', async () => {
+  test('deflate bomb with compression on: an inflated frame over the limit closes only that connection', { timeout: 60_000 }, async () => {
     const server = await start(['--compression', 'shared', '--max-message-size', '4096']);
     const good = await TestClient.connect(server.wsUrl('?channels=bomb:1'));
     const bomber = new WebSocket(server.wsUrl(), { perMessageDeflate: { threshold: 0 } });
@@ -155,7 +178,7 @@ describe('limits and replayed attacks', () => {
     await good.close();
   });
 
-  test('TLS: wss:// and https:// with a self-signed certificate made here', async () => {
+  test('TLS: wss:// and https:// with a self-signed certificate made here', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bc-tls-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
       '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
@@ -182,7 +205,7 @@ describe('limits and replayed attacks', () => {
     assert.equal(plain, 'refused', 'no plain HTTP on a TLS port');
   });
 
-  test('bad TLS and key options stop the process with a message naming the option', async () => {
+  test('bad TLS and key options stop the process with a message naming the option', { timeout: 60_000 }, async () => {
     await assert.rejects(ServerProcess.start([...BASE, '--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.pem']), /cannot read tlsCert file/);
     await assert.rejects(ServerProcess.start([...BASE, '--jwt-secret', 'short']), /too short/);
     await assert.rejects(ServerProcess.start([...BASE, '--anonymous', 'deny']), /would refuse every client/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pack, unpack } from 'msgpackr';
-import { decodeCommand, encodeError, encodeReply } from '../../src/protocol/commands';
+import { decodeCommand, encodeError, encodeReply, encodeResync, encodeSubscribed } from '../../src/protocol/commands';
 import { Command, ErrorCode } from '../../src/protocol/opcodes';
 import { ProtocolError } from '../../src/protocol/protocol-error';
 
@@ -73,4 +73,58 @@ test('replies encode as [1, id, result] and [2, id, code, message]', () => {
   assert.deepEqual(unpack(encodeReply(3, { a: 1 })), [1, 3, { a: 1 }]);
   assert.deepEqual(unpack(encodeError(4, ErrorCode.InvalidChannel, 'bad')), [2, 4, 102, 'bad']);
   assert.deepEqual(unpack(encodeError(null, ErrorCode.BadRequest, 'x')), [2, null, 100, 'x']);
+});
+
+test('refresh: [5, id, token] with a non-empty str token', () => {
+  assert.deepEqual(decodeCommand(pack([5, 7, 'eyJ...']), LIMIT), { op: Command.Refresh, id: 7, token: 'eyJ...' });
+  fails(pack([5, 7]), ErrorCode.BadRequest, 7, /^refresh takes 3 elements, got 2$/);
+  fails(pack([5, 7, 'a', 'b']), ErrorCode.BadRequest, 7, /^refresh takes 3 elements, got 4$/);
+  fails(pack([5, 7, '']), ErrorCode.BadRequest, 7, /^refresh takes \[5, id, token\] with the token as a msgpack str$/);
+  fails(pack([5, 7, Buffer.from('tok')]), ErrorCode.BadRequest, 7, /token as a msgpack str/);
+});
+
+test('boundaries: id 0, offset 0, a 64-character epoch, uint64 offsets, exact lengths', () => {
+  assert.deepEqual(decodeCommand(pack([4, 0]), LIMIT), { op: Command.Ping, id: 0 });
+  assert.deepEqual(decodeCommand(pack([1, 1, 'a', 0, 'e'.repeat(64)]), LIMIT), { op: Command.Subscribe, id: 1, channel: 'a', since: { offset: 0, epoch: 'e'.repeat(64) } });
+  assert.deepEqual(decodeCommand(pack([1, 1, 'a', 1, 'e']), LIMIT), { op: Command.Subscribe, id: 1, channel: 'a', since: { offset: 1, epoch: 'e' } });
+  // A uint64 offset: msgpackr may decode it as a BigInt; up to 2^53 it is accepted, beyond refused.
+  const frame = (hi: number, lo: number): Buffer => {
+    const b = Buffer.from('950101a161cf0000000000000000a165', 'hex');
+    b.writeUInt32BE(hi, 6);
+    b.writeUInt32BE(lo, 10);
+    return b;
+  };
+  assert.deepEqual(decodeCommand(frame(0x1000, 5), LIMIT), { op: Command.Subscribe, id: 1, channel: 'a', since: { offset: 0x1000 * 2 ** 32 + 5, epoch: 'e' } });
+  fails(frame(0xffffffff, 0), ErrorCode.BadRequest, 1, /^offset must be an unsigned integer$/);
+  fails(pack([1, 5, 'a', 1, 7]), ErrorCode.BadRequest, 5, /^epoch must be a string of 1-64 characters$/);
+  fails(pack([1, 5, 'a', '1', 'e']), ErrorCode.BadRequest, 5, /^offset must be an unsigned integer$/);
+  fails(pack([1, 5, 'a', 1, 'e', 'x']), ErrorCode.BadRequest, 5, /got 6$/);
+  fails(pack([2, 5]), ErrorCode.BadRequest, 5, /^unsubscribe takes 3 elements, got 2$/);
+  fails(pack([2, 5, 'a', 'b']), ErrorCode.BadRequest, 5, /^unsubscribe takes 3 elements, got 4$/);
+  fails(pack([2, 5, 7]), ErrorCode.BadRequest, 5, /^channel must be a string$/);
+  fails(pack([3, 5, 'a', 'x', 'y']), ErrorCode.BadRequest, 5, /^publish takes 4 elements, got 5$/);
+  fails(pack([3, 5, 7, 'x']), ErrorCode.BadRequest, 5, /^channel must be a string$/);
+  fails(pack([3, 5, 'a b', 'x']), ErrorCode.InvalidChannel, 5, /may only contain/);
+  fails(pack([4, 5, 'x', 'y']), ErrorCode.BadRequest, 5, /^ping takes 2 elements, got 4$/);
+  fails(pack([0, 5]), ErrorCode.UnknownCommand, 5, /^unknown opcode 0$/);
+  fails(pack([6, 5]), ErrorCode.UnknownCommand, 5, /^unknown opcode 6$/);
+  fails(pack([1, 0xffffffff + 1, 'a']), ErrorCode.BadRequest, null, /^request id must be an unsigned 32-bit integer$/);
+  assert.deepEqual(decodeCommand(pack([3, 1, 'a', 'é'.repeat(500)]), LIMIT).op, Command.Publish, '1000 bytes of text is at the limit');
+  fails(pack([3, 1, 'a', 'x'.repeat(LIMIT + 1)]), ErrorCode.MessageTooLarge, 1, /^data is 1001 bytes, the limit is 1000$/);
+});
+
+test('shape and decoding errors: the messages of the documented answers', () => {
+  fails(Buffer.alloc(0), ErrorCode.BadRequest, null, /^frame is empty$/);
+  fails(Buffer.from('9101', 'hex').subarray(0, 1), ErrorCode.BadRequest, null, /^frame is truncated$/);
+  fails(pack([1, 1, [1]]), ErrorCode.BadRequest, null, /must be a scalar/);
+  fails(Buffer.from('90', 'hex'), ErrorCode.BadRequest, null, /^frame must be a msgpack array \[opcode, id, \.\.\.\]$/);
+  fails(Buffer.from('91c1', 'hex'), ErrorCode.BadRequest, null, /must be a scalar/);
+  assert.deepEqual(unpack(encodeError(null, ErrorCode.BadRequest, 'frame must be a msgpack array [opcode, id, ...]')).slice(0, 3), [2, null, 100]);
+});
+
+test('result and resync frames, and the error class', () => {
+  assert.deepEqual(unpack(encodeSubscribed('news', { offset: 5, epoch: 'abc', recovered: true })), [3, 'news', { offset: 5, epoch: 'abc', recovered: true }]);
+  assert.deepEqual(unpack(encodeResync('news', 'epoch changed')), [4, 'news', 'epoch changed']);
+  const err = new ProtocolError(ErrorCode.BadRequest, 'm');
+  assert.deepEqual([err.name, err.code, err.requestId, err.message], ['ProtocolError', 100, null, 'm']);
 });

@@ -94,3 +94,67 @@ test('sequenced envelopes carry offset and epoch, readable without decoding the 
   assert.equal(view(pack([1, 'x', 2 ** 33 + 1])).offset, 2 ** 33 + 1, 'float64-encoded offsets are read too');
   assert.throws(() => encodeSequencedEnvelope(encodeData('x'), 1, 'e'.repeat(32)), /epoch must be 1-31/);
 });
+
+test('parseEnvelope: offsets in every unsigned width and nil, exact positions, inside a larger buffer', () => {
+  const data = Buffer.from('c40178', 'hex'); // bin "x"
+  const widths: Array<[string, number | null]> = [['00', 0], ['7f', 127], ['cc80', 128], ['cd0100', 256], ['ce00010000', 65_536], ['cf0000000100000000', 2 ** 32], ['c0', null], ['cb4150000000000000', 4_194_304]];
+  for (const [element, value] of widths) {
+    const env = Buffer.concat([Buffer.from('9301', 'hex'), data, Buffer.from(element, 'hex')]);
+    const v = parseEnvelope(env);
+    assert.notEqual(typeof v, 'string', element);
+    assert.deepEqual(v, { dataStart: 2, dataEnd: 5, offsetStart: 5, offsetEnd: env.length, offset: value, epochStart: -1, epochEnd: -1, publishedAt: null }, element);
+  }
+  const inner = Buffer.concat([Buffer.from('ffff', 'hex'), Buffer.from('9401c40178cd0102a26570', 'hex'), Buffer.from('ff', 'hex')]).subarray(2, 13);
+  assert.deepEqual(parseEnvelope(inner), { dataStart: 2, dataEnd: 5, offsetStart: 5, offsetEnd: 8, offset: 258, epochStart: 9, epochEnd: 11, publishedAt: null });
+  const five = Buffer.from('9501a178cc05a165ce00000102', 'hex');
+  assert.deepEqual(parseEnvelope(five), { dataStart: 2, dataEnd: 4, offsetStart: 4, offsetEnd: 6, offset: 5, epochStart: 7, epochEnd: 8, publishedAt: 258 });
+});
+
+test('parseEnvelope: exact messages, truncated headers and bad numbers', () => {
+  const problem = (h: string): string => parseEnvelope(Buffer.from(h, 'hex')) as string;
+  assert.equal(problem('92'), 'envelope too short');
+  assert.equal(problem('9101a0'), 'envelope must be a msgpack array of 2 to 5 elements');
+  assert.equal(problem('9601a0c0a165c0'), 'envelope must be a msgpack array of 2 to 5 elements');
+  assert.equal(problem('9202a0'), 'envelope version must be 1');
+  for (const data of ['c4', 'd9', 'c500', 'da00', 'c6000000', 'db000000', 'c402', 'a2', 'c50002', 'c600000002', '01']) {
+    assert.equal(problem(`9201${data}`), 'envelope data must be msgpack bin or str', data);
+  }
+  assert.deepEqual([problem('9201c50000'), problem('9201db00000000'), problem('9201da0000')].map((p) => typeof p), ['object', 'object', 'object'], 'empty 16/32-bit data is fine');
+  for (const offset of ['', 'cc', 'cd00', 'ce000000', 'cf00000000000000', 'cbbff0000000000000', 'cb3ff8000000000000', 'cb3ff0', 'ff', 'd001', 'a0']) {
+    assert.equal(problem(`9301a0${offset}`), 'envelope offset must be an unsigned integer or nil', offset);
+  }
+  assert.equal(problem('9401a001'), 'envelope epoch must be a msgpack fixstr (1-31 characters)');
+  assert.equal(problem('9401a001a2'), 'envelope epoch must be a msgpack fixstr (1-31 characters)');
+  assert.equal(problem('9401a001c0'), 'envelope epoch must be a msgpack fixstr (1-31 characters)');
+  assert.equal(problem('9501a001a165'), 'envelope publishedAt must be an unsigned integer (ms since 1970)');
+  assert.equal(problem('9501a001a165a0'), 'envelope publishedAt must be an unsigned integer (ms since 1970)');
+  assert.equal(problem('9201a000'), 'envelope has trailing bytes');
+  assert.equal(problem('9301a00100'), 'envelope has trailing bytes');
+  assert.equal((parseEnvelope(Buffer.from('9501a001a165c0', 'hex')) as { publishedAt: unknown }).publishedAt, null, 'nil publishedAt');
+  const big = Buffer.concat([Buffer.from('9201c6000101', 'hex'), Buffer.alloc(2)]);
+  assert.equal(problem(big.toString('hex')), 'envelope data must be msgpack bin or str', 'a 32-bit length past the end');
+  const bin32 = Buffer.concat([Buffer.from('9201c600000100', 'hex'), Buffer.alloc(256)]);
+  assert.equal((parseEnvelope(bin32) as { dataEnd: number }).dataEnd, 7 + 256);
+  const str16 = Buffer.concat([Buffer.from('9201da0100', 'hex'), Buffer.alloc(256, 0x61)]);
+  assert.equal((parseEnvelope(str16) as { dataEnd: number }).dataEnd, 5 + 256);
+  const bin8 = Buffer.concat([Buffer.from('9201c4ff', 'hex'), Buffer.alloc(255)]);
+  assert.equal((parseEnvelope(bin8) as { dataEnd: number }).dataEnd, 4 + 255);
+  const str32hi = Buffer.from('9201db80000000', 'hex');
+  assert.equal(problem(str32hi.toString('hex')), 'envelope data must be msgpack bin or str', 'a length of 2^31 does not wrap negative');
+});
+
+test('sequenced envelopes use the shortest unsigned encoding, as the Redis script does', () => {
+  const hexOf = (offset: number): string => encodeSequencedEnvelope(encodeData('x'), offset, 'e', 0).toString('hex');
+  assert.equal(hexOf(127), '9501a1787fa16500');
+  assert.equal(hexOf(128), '9501a178ce00000080a16500');
+  assert.equal(hexOf(2 ** 32 - 1), '9501a178ceffffffffa16500');
+  assert.equal(hexOf(2 ** 32), '9501a178cf0000000100000000a16500');
+  assert.throws(() => encodeSequencedEnvelope(encodeData('x'), 1, ''), /epoch must be 1-31/);
+  const longest = 'e'.repeat(31);
+  assert.equal(parseEnvelope(encodeSequencedEnvelope(encodeData('x'), 1, longest, 0)) === null, false);
+  const v = parseEnvelope(encodeSequencedEnvelope(encodeData('x'), 1, longest, 0));
+  assert.equal(typeof v, 'object', 'a 31-character epoch is valid');
+  const thirtyOne = Buffer.concat([Buffer.from('9201bf', 'hex'), Buffer.alloc(31, 0x61)]);
+  assert.equal((parseEnvelope(thirtyOne) as { dataEnd: number }).dataEnd, 34, 'a 31-byte fixstr as data');
+  assert.equal((parseEnvelope(Buffer.from('9301a0cb0000000000000000', 'hex')) as { offset: number }).offset, 0, 'a float64 zero offset');
+});

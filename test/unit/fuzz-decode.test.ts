@@ -7,6 +7,8 @@ import { ErrorCode } from '../../src/protocol/opcodes';
 import { ProtocolError } from '../../src/protocol/protocol-error';
 
 const LIMIT = 65536;
+/** Random frames per property: 20,000 in the suite; mutation testing runs the suite once per mutant and sets fewer. */
+const RUNS = Number(process.env.BROADCASTER_FUZZ_RUNS ?? 20_000);
 const CODES = new Set<number>(Object.values(ErrorCode));
 
 /** Decoding either yields a command or throws a ProtocolError with a documented code. */
@@ -31,11 +33,11 @@ const anyValue = fc.letrec((tie) => ({
 })).value;
 
 test('random bytes only ever give typed protocol errors', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), decodesSafely), { numRuns: 20_000 });
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), decodesSafely), { numRuns: RUNS });
 });
 
 test('well-formed frames with wrong types in every field give typed errors, never a crash', () => {
-  fc.assert(fc.property(fc.array(anyValue, { maxLength: 7 }), (frame) => decodesSafely(pack(frame))), { numRuns: 20_000 });
+  fc.assert(fc.property(fc.array(anyValue, { maxLength: 7 }), (frame) => decodesSafely(pack(frame))), { numRuns: RUNS });
 });
 
 test('truncated valid frames are refused as bad requests', () => {
