@@ -37,10 +37,10 @@ class Recorder {
   }
 }
 
-describe('client SDK against real servers and Redis', () => {
+describe('client SDK against real servers and Redis', { timeout: 120_000 }, () => {
   const steps = cleanupSteps();
 
-  test('two processes, one killed mid-stream: every subscriber gets the whole sequence once, in order, via recovery', async () => {
+  test('two processes, one killed mid-stream: every subscriber gets the whole sequence once, in order, via recovery', { timeout: 60_000 }, async () => {
     const redis = await TestRedis.start();
     steps.push(() => redis.kill());
     const a = await startReady(redis.url, ['--history-size', '1000']);
@@ -77,7 +77,7 @@ describe('client SDK against real servers and Redis', () => {
     for (const r of onA) assert.deepEqual(r.subscribed.map((e) => e.reason), ['subscribe']);
   });
 
-  test('token refresh keeps a connection open past its first token\'s expiry; a static token is closed with 4001', async () => {
+  test('token refresh keeps a connection open past its first token\'s expiry; a static token is closed with 4001', { timeout: 60_000 }, async () => {
     const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--jwt-secret', TEST_SECRET]);
     steps.push(() => server.stop());
     const firstExpiry = Math.floor(Date.now() / 1000) + 3;
@@ -107,7 +107,7 @@ describe('client SDK against real servers and Redis', () => {
     assert.ok(issued >= 3);
   });
 
-  test('publish resolves with the position or rejects with the documented code', async () => {
+  test('publish resolves with the position or rejects with the documented code', { timeout: 60_000 }, async () => {
     const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--client-publish', 'chat:*', '--max-message-size', '1000']);
     steps.push(() => server.stop());
     const client = new Client(server.wsUrl(), FAST_RECONNECT);
@@ -130,7 +130,7 @@ describe('client SDK against real servers and Redis', () => {
     assert.equal(await code(client.publish('chat:1', 'x')), ClientErrorCode.NotConnected);
   });
 
-  test('the server serves the browser bundle with cache headers, and the served module works', async () => {
+  test('the server serves the browser bundle with cache headers, and the served module works', { timeout: 60_000 }, async () => {
     const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1']);
     steps.push(() => server.stop());
     const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;

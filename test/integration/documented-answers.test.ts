@@ -134,7 +134,8 @@ describe('documented answers (memory broker)', { timeout: 120_000 }, () => {
   });
 
   test('--client-subscribe: URL and command subscriptions outside the patterns are refused', TIMEOUT, async () => {
-    const server = await start(['--client-subscribe', 'pub:*,exact']);
+    // --client-publish '*' so publishing is allowed everywhere here: the point is that --client-subscribe does not restrict it.
+    const server = await start(['--client-subscribe', 'pub:*,exact', '--client-publish', '*']);
     const refused = await refusal(server.wsUrl('?channels=pub:1,other'));
     assert.deepEqual([refused.status, refused.body.error], [403, 'forbidden_channel']);
     assert.match(refused.body.message, /other/);
@@ -142,7 +143,7 @@ describe('documented answers (memory broker)', { timeout: 120_000 }, () => {
     clients.push(c);
     assert.deepEqual((await c.command(Command.Subscribe, 'exact:no')).slice(0, 3), [2, 1, ErrorCode.Forbidden]);
     assert.equal((await c.command(Command.Subscribe, 'pub:2'))[0], 1);
-    // Publishing is governed by --client-publish (default *), not by --client-subscribe.
+    // Publishing is governed by --client-publish, not by --client-subscribe.
     assert.equal((await c.command(Command.Publish, 'other', 'x'))[0], 1);
   });
 

@@ -10,7 +10,7 @@ import { TestClient } from '../helpers/test-client';
 describe('embedding: BroadcasterServer with an injected broker', { timeout: 30_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('a broker factory gets the server policies and carries its publications to WebSocket clients', async () => {
+  test('a broker factory gets the server policies and carries its publications to WebSocket clients', { timeout: 60_000 }, async () => {
     let given: BrokerContext | null = null;
     const server = new BroadcasterServer(
       { port: 0, host: '127.0.0.1', historyNamespaces: 'h:=5/60' },
@@ -35,7 +35,7 @@ describe('embedding: BroadcasterServer with an injected broker', { timeout: 30_0
     assert.deepEqual(publication, { channel: 'h:1', offset: 1, data: 'hello' });
   });
 
-  test('a broker instance is used as given, and closed by stop()', async () => {
+  test('a broker instance is used as given, and closed by stop()', { timeout: 60_000 }, async () => {
     const broker = new MemoryBroker(new HistoryPolicies({ historySize: 0, historyTtl: 60, historyNamespaces: '' }), 60);
     const server = new BroadcasterServer({ port: 0, host: '127.0.0.1' }, { logger: createLogger('silent'), broker });
     assert.equal(server.broker, broker);

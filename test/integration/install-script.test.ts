@@ -30,7 +30,7 @@ function install(dir: string, args: string[], path: string): { status: number | 
 }
 
 describe('scripts/systemd/install.sh picks the node the operator chose', { timeout: 60_000 }, () => {
-  test('--node PATH goes into ExecStart after a check that it loads a native uWS build', () => {
+  test('--node PATH goes into ExecStart after a check that it loads a native uWS build', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'broadcaster-install-'));
     try {
       const res = install(dir, ['--node', process.execPath], process.env.PATH ?? '');
@@ -43,7 +43,7 @@ describe('scripts/systemd/install.sh picks the node the operator chose', { timeo
     }
   });
 
-  test('without --node, the first node on PATH is used, not a fixed path', () => {
+  test('without --node, the first node on PATH is used, not a fixed path', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'broadcaster-install-'));
     try {
       const chosen = join(dir, 'my-node', 'bin');
@@ -57,7 +57,7 @@ describe('scripts/systemd/install.sh picks the node the operator chose', { timeo
     }
   });
 
-  test('a node that cannot load uWS is refused with its reason, and nothing is installed', () => {
+  test('a node that cannot load uWS is refused with its reason, and nothing is installed', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'broadcaster-install-'));
     try {
       const fake = join(dir, 'old-node');

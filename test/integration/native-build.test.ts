@@ -20,7 +20,7 @@ function buildLog(server: ServerProcess): Record<string, unknown> {
 }
 
 describe('the native uWebSockets.js build', { timeout: 60_000 }, () => {
-  test('each process logs the build it runs on, maps that addon, and two processes deliver through Redis', async () => {
+  test('each process logs the build it runs on, maps that addon, and two processes deliver through Redis', { timeout: 60_000 }, async () => {
     const redis = await TestRedis.start();
     const servers: ServerProcess[] = [];
     const clients: TestClient[] = [];
@@ -49,7 +49,7 @@ describe('the native uWebSockets.js build', { timeout: 60_000 }, () => {
     }
   });
 
-  test('build_info carries the build labels; the drop policy counts what uWS dropped for a slow consumer', async () => {
+  test('build_info carries the build labels; the drop policy counts what uWS dropped for a slow consumer', { timeout: 60_000 }, async () => {
     const adminPort = await freePort();
     const server = await ServerProcess.start([
       '--port', '0', '--host', '127.0.0.1', '--admin-port', String(adminPort),

@@ -45,7 +45,8 @@ describe('options without a test of their own elsewhere', { timeout: 120_000 }, 
 
   for (const batch of ['0', '20']) {
     test(`--memory-batch-ms ${batch}: every publication arrives once, in order`, { timeout: 30_000 }, async () => {
-      const server = await ServerProcess.start([...BASE, '--memory-batch-ms', batch, '--rate-limit-messages', '0']);
+      // --client-publish '*': the publications come from a WebSocket client (client publishing is off by default).
+      const server = await ServerProcess.start([...BASE, '--memory-batch-ms', batch, '--rate-limit-messages', '0', '--client-publish', '*']);
       try {
         const sub = await TestClient.connect(server.wsUrl('?channels=batch:1'));
         const pub = await TestClient.connect(server.wsUrl());

@@ -48,7 +48,7 @@ function assertUntrusted(answer: Answer, peer: string): void {
 const insecureWarnings = (logs: readonly LogLine[]): string[] =>
   logs.filter((l) => l.level === 40 && typeof l.setting === 'string').map((l) => l.setting as string).sort();
 
-describe('secure defaults', () => {
+describe('secure defaults', { timeout: 120_000 }, () => {
   const servers: ServerProcess[] = [];
   const clients: TestClient[] = [];
   const start = async (args: string[]): Promise<ServerProcess> => {
@@ -66,7 +66,7 @@ describe('secure defaults', () => {
     await Promise.allSettled(servers.map((s) => s.stop()));
   });
 
-  test('keyless HTTP API with --trusted-networks 127.0.0.1/32: 127.0.0.2 gets 401 untrusted_network, 127.0.0.1 is served', async () => {
+  test('keyless HTTP API with --trusted-networks 127.0.0.1/32: 127.0.0.2 gets 401 untrusted_network, 127.0.0.1 is served', { timeout: 60_000 }, async () => {
     const server = await start(['--host', '0.0.0.0', '--trusted-networks', '127.0.0.1/32']);
     assertUntrusted(await publishFrom(server, '127.0.0.2', 't:1', 'refused'), '127.0.0.2');
     assertUntrusted(await historyFrom(server, '127.0.0.2', 't:1'), '127.0.0.2');
@@ -81,27 +81,27 @@ describe('secure defaults', () => {
     assert.equal((await send(server.port, 'GET', '/healthz', { localAddress: '127.0.0.2' })).status, 200);
   });
 
-  test('on a dual-stack listener IPv4 peers arrive IPv4-mapped and are matched as IPv4; ::1 is outside 127.0.0.1/32', async () => {
+  test('on a dual-stack listener IPv4 peers arrive IPv4-mapped and are matched as IPv4; ::1 is outside 127.0.0.1/32', { timeout: 60_000 }, async () => {
     const server = await start(['--host', '::', '--trusted-networks', '127.0.0.1/32']);
     assertUntrusted(await publishFrom(server, '127.0.0.2', 'm:1', 'refused'), '127.0.0.2');
     assert.equal((await publishFrom(server, '127.0.0.1', 'm:1', 'accepted')).status, 200);
     assertUntrusted(await send(server.port, 'POST', '/v1/channels/m:1/publish', { host: '::1', localAddress: '::1', body: 'refused' }), '::1');
   });
 
-  test('the default trusted networks are loopback: 127.0.0.2 and ::1 are served', async () => {
+  test('the default trusted networks are loopback: 127.0.0.2 and ::1 are served', { timeout: 60_000 }, async () => {
     const server = await start(['--host', '::']);
     assert.equal((await publishFrom(server, '127.0.0.2', 'd:1', 'x')).status, 200);
     assert.equal((await send(server.port, 'POST', '/v1/channels/d:1/publish', { host: '::1', localAddress: '::1', body: 'y' })).status, 200);
   });
 
-  test('with --api-key the key decides, from any address; trusted networks no longer let keyless requests in', async () => {
+  test('with --api-key the key decides, from any address; trusted networks no longer let keyless requests in', { timeout: 60_000 }, async () => {
     const server = await start(['--host', '127.0.0.1', '--api-key', 'backend-key', '--trusted-networks', '127.0.0.1/32']);
     assert.equal((await publishFrom(server, '127.0.0.2', 'k:1', 'x', { authorization: 'Bearer backend-key' })).status, 200);
     const keyless = await publishFrom(server, '127.0.0.1', 'k:1', 'x');
     assert.deepEqual([keyless.status, keyless.json.error], [401, 'unauthorized']);
   });
 
-  test('client publishing is refused by default with error 108; the channel receives nothing from it', async () => {
+  test('client publishing is refused by default with error 108; the channel receives nothing from it', { timeout: 60_000 }, async () => {
     const server = await start(['--host', '127.0.0.1']);
     const subscriber = await connect(server.wsUrl('?channels=chat:1'));
     const publisher = await connect(server.wsUrl());
@@ -113,7 +113,7 @@ describe('secure defaults', () => {
     assert.equal(first!.data.toString(), 'from a backend', 'the refused publication never reached the subscriber');
   });
 
-  test('--client-publish chat:* lets clients publish in that namespace only', async () => {
+  test('--client-publish chat:* lets clients publish in that namespace only', { timeout: 60_000 }, async () => {
     const server = await start(['--host', '127.0.0.1', '--client-publish', 'chat:*']);
     const subscriber = await connect(server.wsUrl('?channels=chat:1'));
     const publisher = await connect(server.wsUrl());
@@ -122,7 +122,7 @@ describe('secure defaults', () => {
     assert.deepEqual((await publisher.command(Command.Publish, 'news', 'x')).slice(0, 3), [2, 2, ErrorCode.Forbidden]);
   });
 
-  test('without --client-publish a token\'s publish claim grants publishing, only where it says', async () => {
+  test('without --client-publish a token\'s publish claim grants publishing, only where it says', { timeout: 60_000 }, async () => {
     const server = await start(['--host', '127.0.0.1', '--jwt-secret', TEST_SECRET]);
     const granted = await connect(server.wsUrl(`?token=${await hs256Token({ sub: 'writer', publish: ['chat:*'] }, { expiresIn: 60 })}`));
     assert.equal((await granted.command(Command.Publish, 'chat:7', 'hi'))[0], 1);
@@ -133,7 +133,7 @@ describe('secure defaults', () => {
     assert.match(refused[3] as string, /client publishing is off/);
   });
 
-  test('each insecure setting is one warning at start and a 1 in broadcaster_insecure_settings', async () => {
+  test('each insecure setting is one warning at start and a 1 in broadcaster_insecure_settings', { timeout: 60_000 }, async () => {
     const adminPort = await freePort();
     const server = await start(['--host', '0.0.0.0', '--client-publish', '*', '--trusted-networks', '127.0.0.0/8,10.0.0.0/8', '--admin-port', String(adminPort)]);
     const all = ['anonymous_public_listener', 'client_publish_all', 'http_api_beyond_loopback'];
@@ -144,7 +144,7 @@ describe('secure defaults', () => {
     for (const setting of all) assert.equal(metrics.get(`broadcaster_insecure_settings{setting="${setting}"}`), 1, setting);
   });
 
-  test('the defaults warn only about anonymous clients on 0.0.0.0; a loopback listener warns about nothing', async () => {
+  test('the defaults warn only about anonymous clients on 0.0.0.0; a loopback listener warns about nothing', { timeout: 60_000 }, async () => {
     const adminPort = await freePort();
     const defaults = await start(['--admin-port', String(adminPort)]);
     const loopback = await start(['--host', '127.0.0.1', '--trusted-networks', '0.0.0.0/0']);
@@ -161,7 +161,7 @@ describe('secure defaults', () => {
     assert.deepEqual(insecureWarnings(loopback.logs), []);
   });
 
-  test('an invalid --trusted-networks entry stops the start with exit code 2 and names the option', async () => {
+  test('an invalid --trusted-networks entry stops the start with exit code 2 and names the option', { timeout: 60_000 }, async () => {
     await assert.rejects(start(['--trusted-networks', '127.0.0.1/33']), /exited \(2\)[\s\S]*invalid trustedNetworks entry "127\.0\.0\.1\/33".*--trusted-networks/);
     await assert.rejects(start(['--trusted-networks', 'localhost']), /exited \(2\)[\s\S]*"localhost" is not an IP address or CIDR network/);
   });

@@ -88,7 +88,8 @@ describe('limits and replayed attacks', { timeout: 240_000 }, () => {
   });
 
   test('per-connection byte limit: a burst of exactly twice --rate-limit-bytes, then error 109', { timeout: 30_000 }, async () => {
-    const server = await start(['--rate-limit-messages', '0', '--rate-limit-bytes', '1000']);
+    // --client-publish '*': the burst is made of WebSocket publishes (client publishing is off by default).
+    const server = await start(['--rate-limit-messages', '0', '--rate-limit-bytes', '1000', '--client-publish', '*']);
     const client = await TestClient.connect(server.wsUrl());
     const frame = (id: number): Buffer => pack([Command.Publish, id, 'bytes:1', Buffer.alloc(480)]);
     const size = frame(1).length;

@@ -65,7 +65,7 @@ describe('slow consumers, catch-up limit and idle connections', { timeout: 180_0
   test('a client that falls 10,000 publications behind while catching up is disconnected', { timeout: 120_000 }, async () => {
     // Policy drop: the live path never closes a socket, so only the catch-up limit can.
     const server = await start(['--slow-consumer-policy', 'drop', '--max-message-size', '4096', '--max-backpressure', '8192',
-      '--history-size', '30000', '--rate-limit-messages', '0', '--rate-limit-bytes', '0']);
+      '--history-size', '30000', '--rate-limit-messages', '0', '--rate-limit-bytes', '0', '--client-publish', '*']); // a WebSocket publisher
     const publisher = await TestClient.connect(server.wsUrl());
     clients.push(publisher);
     const data = Buffer.alloc(4000, 7);
@@ -98,8 +98,8 @@ describe('slow consumers, catch-up limit and idle connections', { timeout: 180_0
     await publishBatch(10_001);
     socket.resume();
     const code = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve('still open after 60 s'), 60_000).unref())]);
-    if (code !== 1006) lagging.terminate();
-    assert.equal(code, 1006);
+    if (code !== 4002) lagging.terminate();
+    assert.equal(code, 4002, 'closed as a slow consumer (docs/PROTOCOL.md, close codes)');
     assert.equal(answered, false, 'the subscribe was never answered');
     assert.ok(received < 20_000, `only part of the catch-up arrived (${received})`);
     assert.equal((await publisher.command(Command.Ping))[0], 1, 'the publisher is unaffected');
