@@ -1,8 +1,15 @@
-import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Cluster } from 'ioredis';
+import { pack } from 'msgpackr';
+import { ClusterKeys } from '../../src/broker/cluster/cluster-keys';
+import { evenSlotTags } from '../../src/broker/cluster/partition-tags';
+import { Publisher } from '../../src/publisher/publisher';
 import { deliverySuite } from '../helpers/delivery-suite';
 import { TestRedisCluster } from '../helpers/redis-cluster';
 import { recoverySuite } from '../helpers/recovery-suite';
 import { startReadyWith } from '../helpers/server-process';
+import { TestClient } from '../helpers/test-client';
 
 // Servers are started ready (the shard probes went round), so the first subscribe has a position.
 // One cluster (3 masters + 3 replicas) for both suites: each starts its own server on it.
@@ -21,3 +28,27 @@ deliverySuite('redis cluster broker', () =>
   startReadyWith([...clusterArgs(), '--max-message-size', '4096', '--max-subscriptions-per-connection', '8', '--history-size', '0', '--client-publish', '*']),
 );
 recoverySuite('redis cluster broker', (args) => startReadyWith([...clusterArgs(), '--redis-prefix', 'rec:', ...args]));
+
+test('backends on a cluster: the Publisher (history script, offsets) and a raw SPUBLISH on the documented shard channel', async () => {
+  const server = await startReadyWith([...clusterArgs(), '--redis-cluster-partitions', '8']);
+  const client = await TestClient.connect(server.wsUrl('?channels=pub:1,raw:1'));
+  const publisher = new Publisher({ redisClusterNodes: cluster.startupNodes.map((n) => `${n.host}:${n.port}`), redisClusterPartitions: 8 });
+  const raw = new Cluster(cluster.startupNodes);
+  try {
+    const first = await publisher.publish('pub:1', 'one');
+    assert.equal(first?.offset, 1);
+    assert.deepEqual(await publisher.publish('pub:1', Buffer.from('two')), { offset: 2, epoch: first!.epoch });
+    const got = await client.waitPublications(2, 'pub:1');
+    assert.deepEqual(got.map((p) => [p.offset, p.data.toString()]), [[1, 'one'], [2, 'two']]);
+    // What a PHP backend does: the tag of the channel's partition, then SPUBLISH of [1, data].
+    const keys = new ClusterKeys('bc:', evenSlotTags(8));
+    assert.match(keys.shardChannel('raw:1'), /^bc:\{[0-9a-z]+\}raw:1$/);
+    await raw.spublish(keys.shardChannel('raw:1'), pack([1, 'hello']));
+    assert.deepEqual((await client.waitPublications(1, 'raw:1'))[0], { channel: 'raw:1', offset: null, data: 'hello' });
+  } finally {
+    await publisher.close();
+    raw.disconnect();
+    await client.close();
+    await server.stop();
+  }
+});
