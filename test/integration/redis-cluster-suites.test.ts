@@ -52,3 +52,29 @@ test('backends on a cluster: the Publisher (history script, offsets) and a raw S
     await server.stop();
   }
 });
+
+test('one sharded subscriber connection per master, never per channel; one SSUBSCRIBE per slot', async () => {
+  const server = await startReadyWith([...clusterArgs(), '--redis-cluster-partitions', '8', '--redis-prefix', 'per:']);
+  const keys = new ClusterKeys('per:', evenSlotTags(8));
+  const channels = Array.from({ length: 40 }, (_, i) => `many:${i}`);
+  const slots = new Set(channels.map((c) => keys.slotOf(c)));
+  const masters = (await cluster.shards()).filter((s) => s.ranges.length > 0).map((s) => s.master.port);
+  const calls = async (): Promise<number> => {
+    let total = 0;
+    for (const port of masters) total += Number(/cmdstat_ssubscribe:calls=(\d+)/.exec(String(await cluster.command(port, 'INFO', 'commandstats')))?.[1] ?? 0);
+    return total;
+  };
+  const before = await calls();
+  const client = await TestClient.connect(server.wsUrl(`?channels=${channels.join(',')}`));
+  try {
+    assert.equal((await calls()) - before, slots.size, `${channels.length} channels in ${slots.size} slots: one SSUBSCRIBE per slot`);
+    for (const port of masters) {
+      const list = String(await cluster.command(port, 'CLIENT', 'LIST'));
+      const subscribers = list.split('\n').filter((line) => line.includes('name=ioredis-cluster(ssubscriber):broadcaster ') && /ssub=[1-9]/.test(line));
+      assert.equal(subscribers.length, 1, `master ${port}: one subscriber connection of this server`);
+    }
+  } finally {
+    await client.close();
+    await server.stop();
+  }
+});
