@@ -131,7 +131,9 @@ async function main(): Promise<void> {
     console.log(
       `## 1. publications/s, Node Publisher with history (100), ${concurrency} in flight over ${channelCount} channels, 64-byte data, ${seconds} s × ${runs} runs (median, min-max)\n`,
     );
-    console.log('| target | publications/s | Redis CPU µs per publication, all masters | each master\'s share | publisher (Node) CPU µs per publication | ratio |');
+    console.log(
+      "| target | publications/s | Redis CPU µs per publication, all masters | each master's share | publisher (Node) CPU µs per publication | ratio |",
+    );
     console.log('|---|---|---|---|---|---|');
     console.log(`| 1 Redis | ${spread(single)} | ${spread(singleCpu, 1)} | - | ${spread(ownSingle, 1)} | 1.00 |`);
     const perShard = masters
@@ -143,7 +145,9 @@ async function main(): Promise<void> {
       )
       .join(' / ');
     const total = shardCpu.map((r) => r.reduce((a, b) => a + b, 0));
-    console.log(`| 3-master cluster (each with a replica) | ${spread(sharded)} | ${spread(total, 1)} | ${perShard} | ${spread(ownSharded, 1)} | ${(median(sharded) / median(single)).toFixed(2)} |\n`);
+    console.log(
+      `| 3-master cluster (each with a replica) | ${spread(sharded)} | ${spread(total, 1)} | ${perShard} | ${spread(ownSharded, 1)} | ${(median(sharded) / median(single)).toFixed(2)} |\n`,
+    );
 
     // 2. delivered msgs/s with 1, 2, 3 hosts
     console.log(
@@ -157,7 +161,18 @@ async function main(): Promise<void> {
       const servers: ServerProcess[] = [];
       for (let i = 0; i < hosts; i++) {
         servers.push(
-          await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-cluster-nodes', clusterNodes.join(','), '--max-connections', '16000', '--history-size', '0']),
+          await ServerProcess.start([
+            '--port',
+            '0',
+            '--host',
+            '127.0.0.1',
+            '--redis-cluster-nodes',
+            clusterNodes.join(','),
+            '--max-connections',
+            '16000',
+            '--history-size',
+            '0',
+          ]),
         );
       }
       try {
