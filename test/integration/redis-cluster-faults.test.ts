@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ClusterKeys } from '../../src/broker/cluster/cluster-keys';
 import { evenSlotTags } from '../../src/broker/cluster/partition-tags';
+import { freePort } from '../helpers/free-port';
+import { scrapeMetrics } from '../helpers/metrics-text';
 import { RecoveringClient } from '../helpers/recovering-client';
 import { TestRedisCluster } from '../helpers/redis-cluster';
 import { historyData } from '../helpers/sequence-publisher';
@@ -13,12 +15,17 @@ const keys = new ClusterKeys('bc:', evenSlotTags(PARTITIONS));
 
 let cluster: TestRedisCluster;
 let server: ServerProcess;
+let metricsUrl = '';
 const clients: RecoveringClient[] = [];
 const rows: string[] = [];
 
 before(async () => {
   cluster = await TestRedisCluster.start();
+  const admin = await freePort();
+  metricsUrl = `http://127.0.0.1:${admin}/metrics`;
   server = await startReadyWith([
+    '--admin-port',
+    String(admin),
     '--port', '0', '--host', '127.0.0.1',
     '--redis-cluster-nodes', cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(','),
     '--redis-cluster-partitions', String(PARTITIONS),
@@ -30,7 +37,7 @@ after(async () => {
   await Promise.allSettled(clients.map((c) => c.stop()));
   await server?.stop();
   await cluster?.stop();
-  if (rows.length > 0) console.log(['| fault | channel | its shard | accepted | rejected | delivered | lost | client repairs |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
+  if (rows.length > 0) console.log(['| fault | channel | its shard | accepted | rejected | delivered | lost | client repairs | server: gaps repaired, checks against history |', '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
 });
 
 /** A channel named `<stem>:<n>` whose slot the master on `port` serves. */
@@ -82,17 +89,23 @@ async function underFault(name: string, channels: Array<{ channel: string; affec
   clients.push(client);
   await client.start();
   await waitFor('subscribed', () => channels.every((c) => client.positions.has(c.channel)));
+  const counters = async (): Promise<number[]> => {
+    const m = await scrapeMetrics(metricsUrl);
+    return [m.get('broadcaster_gaps_repaired_total') ?? 0, m.get('broadcaster_broker_reconnects_total') ?? 0];
+  };
+  const before = await counters();
   const pubs = channels.map((c) => publishing(c.channel, 10));
   await sleep(300);
   await fault();
   await sleep(500);
   const results = await Promise.all(pubs.map((p) => p.stop()));
+  const delta = (await counters()).map((v, i) => v - before[i]!);
   for (const [i, { channel, affected }] of channels.entries()) {
     const { accepted, rejected } = results[i]!;
     const log = client.logs.get(channel)!;
     await waitFor(`${channel}: every accepted publication delivered`, () => accepted.every((d) => log.data.includes(d)), 10_000).catch(() => {});
     const lost = accepted.filter((d) => !log.data.includes(d)).length;
-    rows.push(`| ${name} | ${channel} | ${affected ? 'faulted' : 'other'} | ${accepted.length} | ${rejected} | ${log.data.length} | ${lost} | ${client.repairs} |`);
+    rows.push(`| ${name} | ${channel} | ${affected ? 'faulted' : 'other'} | ${accepted.length} | ${rejected} | ${log.data.length} | ${lost} | ${client.repairs} | ${delta[0]}, ${delta[1]} |`);
     assert.equal(lost, 0, `${name}: ${channel} lost ${lost} accepted publications`);
     assert.equal(log.duplicates, 0);
     assert.deepEqual(log.data, (await historyData(server.http, channel)).data, `${channel}: the client saw the history, in order`);
