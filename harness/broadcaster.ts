@@ -84,11 +84,16 @@ export async function readyzStatus(server: ServerProcess): Promise<number> {
 
 /** Starts a server on the Redis at `redisUrl` with `args` and waits until it is ready; fails fast if it exits. */
 export async function startReady(redisUrl: string, args: string[]): Promise<ServerProcess> {
-  const server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redisUrl, ...args]);
+  return startReadyWith(['--port', '0', '--host', '127.0.0.1', '--redis-url', redisUrl, ...args], redisUrl);
+}
+
+/** Starts a server with exactly `args` and waits until `/readyz` answers 200; fails fast if it exits. */
+export async function startReadyWith(args: string[], what = 'its broker'): Promise<ServerProcess> {
+  const server = await ServerProcess.start(args);
   const deadline = Date.now() + 10_000;
   while ((await readyzStatus(server)) !== 200) {
-    if (!server.alive()) throw new Error(`server on ${redisUrl} exited before it was ready; stderr: ${server.stderr}`);
-    if (Date.now() > deadline) throw new Error(`server on ${redisUrl} not ready within 10 s`);
+    if (!server.alive()) throw new Error(`server on ${what} exited before it was ready; stderr: ${server.stderr}`);
+    if (Date.now() > deadline) throw new Error(`server on ${what} not ready within 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return server;

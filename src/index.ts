@@ -12,4 +12,7 @@ export type { Broker } from './broker/broker';
 export type { StreamPosition, HistoryPage, HistoryEntry } from './broker/broker';
 export { MemoryBroker } from './broker/memory-broker';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis-broker';
+export { RedisClusterBroker, type RedisClusterBrokerOptions } from './broker/redis-cluster-broker';
+export { ClusterKeys } from './broker/cluster/cluster-keys';
+export { evenSlotTags, partitionOf } from './broker/cluster/partition-tags';
 export { HistoryPolicies } from './config/history-policy';

@@ -34,7 +34,7 @@ export interface HistoryPage {
 export type HistoryReader = Pick<Broker, 'history'>;
 
 /**
- * The bus between processes. Implementations: `memory` (one process) and `redis`.
+ * The bus between processes. Implementations: `memory` (one process), `redis` and `redis-cluster`.
  * The server calls subscribe once per channel when its first local subscriber arrives and
  * unsubscribe after its last one leaves; the broker keeps that set across reconnects.
  */
@@ -66,7 +66,11 @@ export interface Broker {
   unsubscribe(channel: string): void;
   /** Sets the handler of incoming envelopes (one per broker). */
   onMessage(handler: MessageHandler): void;
-  /** Sets the handler of readiness changes (one per broker). */
+  /**
+   * Sets the handler of readiness changes (one per broker). A broker may report `true` again while
+   * ready when it remade subscriptions (e.g. moved to a shard's new owner): the hub then checks
+   * every channel against its history, as after a reconnect.
+   */
   onState(handler: StateHandler): void;
   /** True while publish and subscribe reach the bus. */
   isReady(): boolean;

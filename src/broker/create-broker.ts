@@ -4,13 +4,29 @@ import type { Logger } from '../log/logger';
 import type { ServerStats } from '../stats';
 import type { Broker } from './broker';
 import { MemoryBroker } from './memory-broker';
+import { clusterNode } from '../config/cluster-nodes';
 import { RedisBroker } from './redis-broker';
+import { RedisClusterBroker } from './redis-cluster-broker';
 
 /**
- * Picks the broker the options ask for: Redis when `redisUrl` is set, else the in-memory one.
+ * Picks the broker the options ask for: Redis Cluster when `redisClusterNodes` is set, Redis when
+ * `redisUrl` is set, else the in-memory one.
  * `policies` is the server's one HistoryPolicies, shared with the HTTP API and recovery.
  */
 export function createBroker(options: Readonly<Options>, policies: HistoryPolicies, logger: Logger, stats: ServerStats): Broker {
+  if (options.redisClusterNodes.length > 0) {
+    return new RedisClusterBroker({
+      nodes: options.redisClusterNodes.map((item) => clusterNode(item)!),
+      partitions: options.redisClusterPartitions,
+      prefix: options.redisPrefix,
+      logger,
+      policies,
+      metaTtl: options.historyMetaTtl,
+      probeInterval: options.redisProbeInterval,
+      probeTimeout: options.redisProbeTimeout,
+      stats,
+    });
+  }
   if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs);
   return new RedisBroker({
     url: options.redisUrl,

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   // Loaded here, not at the top: --help and config errors must work even where uWS cannot load.
   const { BroadcasterServer } = await import('../server.js');
   const server = new BroadcasterServer(options, { logger });
-  if (options.redisUrl === null) logger.info('no --redis-url: using the in-memory broker (single process)');
+  if (options.redisUrl === null && options.redisClusterNodes.length === 0) logger.info('no --redis-url: using the in-memory broker (single process)');
 
   let admin: import('../admin/admin-server.js').AdminServer | null = null;
   let stopping = false;

@@ -43,9 +43,9 @@ export function planProcesses(options: Readonly<Options>, env: NodeJS.ProcessEnv
   const notes: string[] = [];
   const single = (): ProcessPlan => ({ kind: 'single', adminPort: adminPortFor(options, 0), notes });
   if (requested <= 1) return single();
-  if (options.redisUrl === null) {
+  if (options.redisUrl === null && options.redisClusterNodes.length === 0) {
     notes.push(
-      `running one process, not ${requested}: the in-memory broker does not cross processes, so several workers would split channels; set --redis-url to run several`,
+      `running one process, not ${requested}: the in-memory broker does not cross processes, so several workers would split channels; set --redis-url or --redis-cluster-nodes to run several`,
     );
     return single();
   }

@@ -34,5 +34,14 @@ export function checkOptions(options: Options, explicit: ReadonlySet<string>): O
   if ((options.tlsCert === null) !== (options.tlsKey === null)) {
     throw new ConfigError(options.tlsCert === null ? 'tlsCert' : 'tlsKey', 'TLS needs both --tls-cert and --tls-key');
   }
+  if (options.redisUrl !== null && options.redisClusterNodes.length > 0) {
+    throw new ConfigError(
+      'redisClusterNodes',
+      '--redis-url and --redis-cluster-nodes (BROADCASTER_REDIS_URL, BROADCASTER_REDIS_CLUSTER_NODES) are exclusive: give --redis-url for one Redis, --redis-cluster-nodes for a Redis Cluster',
+    );
+  }
+  if (options.redisClusterNodes.length > 0 && /[{}]/.test(options.redisPrefix)) {
+    throw new ConfigError('redisPrefix', `--redis-prefix "${options.redisPrefix}" contains { or }: on a Redis Cluster the partition tag must be the first {…} of every key; choose a prefix without braces`);
+  }
   return { ...options, anonymous: keys > 0 ? 'deny' : options.anonymous };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { clusterNode } from './cluster-nodes';
 import { ConfigError } from './config-error';
 import { checkOptions } from './check-options';
 import { parseNamespaces } from './history-policy';
@@ -38,7 +39,9 @@ function describeAllowed(spec: OptionSpec): string {
         ? 'comma-separated channel patterns: *, prefix* or exact channel names'
         : spec.key === 'allowedOrigins'
           ? 'comma-separated origins like https://example.com'
-          : spec.key === 'trustedNetworks'
+          : spec.key === 'redisClusterNodes'
+            ? 'comma-separated host:port entries like 10.0.0.1:7000,10.0.0.2:7000'
+            : spec.key === 'trustedNetworks'
             ? 'comma-separated CIDR networks or addresses like 127.0.0.0/8,::1,10.0.0.0/8'
             : 'comma-separated values';
     case 'choice':
@@ -53,6 +56,7 @@ function coerceList(spec: OptionSpec, raw: unknown, source: string): string[] {
   for (const item of list) {
     if ((spec.key === 'clientSubscribe' || spec.key === 'clientPublish') && patternProblem(item) !== null) throw invalid(spec, source, raw);
     if (spec.key === 'allowedOrigins' && !/^https?:\/\/[^/\s]+$/.test(item)) throw invalid(spec, source, raw);
+    if (spec.key === 'redisClusterNodes' && clusterNode(item) === null) throw invalid(spec, source, raw);
     const network = spec.key === 'trustedNetworks' ? networkProblem(item) : null;
     if (network !== null) throw new ConfigError(spec.key, `invalid trustedNetworks entry ${network} from ${source}: set --${spec.flag} / ${spec.env} to ${describeAllowed(spec)}`);
   }

@@ -26,6 +26,10 @@ export interface Options {
   host: string;
   /** Redis URL; null runs the embedded in-memory broker (single process). */
   redisUrl: string | null;
+  /** Redis Cluster startup nodes (host:port); empty: no cluster. Exclusive with redisUrl. */
+  redisClusterNodes: string[];
+  /** Partitions (hash tags) channels are spread over on a Redis Cluster; the same on every server and publisher. */
+  redisClusterPartitions: number;
   /** Prefix of every Redis channel name, so deployments can share one Redis. */
   redisPrefix: string;
   /** Minimum level of the JSON log lines written to stdout. */
@@ -164,6 +168,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'Address to listen on (all interfaces by default: clients connect from other machines; anonymous clients on a non-loopback address are warned about at start).' },
   { key: 'redisUrl', flag: 'redis-url', env: 'BROADCASTER_REDIS_URL', type: 'url', default: null,
     help: 'Redis URL (redis://[user:pass@]host:port[/db] or rediss://). Unset: in-memory broker, single process.' },
+  { key: 'redisClusterNodes', flag: 'redis-cluster-nodes', env: 'BROADCASTER_REDIS_CLUSTER_NODES', type: 'list', default: [],
+    help: 'Redis Cluster startup nodes, host:port comma-separated (a few are enough): sharded pub/sub, one subscriber connection per shard. Not with --redis-url.' },
+  { key: 'redisClusterPartitions', flag: 'redis-cluster-partitions', env: 'BROADCASTER_REDIS_CLUSTER_PARTITIONS', type: 'integer', default: 64, min: 1, max: 16384,
+    help: 'Partitions channels are spread over on a Redis Cluster (each a hash tag on its own slot, spread evenly); every server and publisher of a deployment must use the same count.' },
   { key: 'redisPrefix', flag: 'redis-prefix', env: 'BROADCASTER_REDIS_PREFIX', type: 'string', default: 'bc:',
     help: 'Prefix of every Redis channel name, so several deployments can share one Redis.' },
   { key: 'logLevel', flag: 'log-level', env: 'BROADCASTER_LOG_LEVEL', type: 'level', default: 'info',

@@ -1,14 +1,22 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import type { StreamPosition } from '../broker/broker';
+import { ClusterKeys } from '../broker/cluster/cluster-keys';
+import { ClusterStreams } from '../broker/cluster/cluster-streams';
+import { evenSlotTags } from '../broker/cluster/partition-tags';
 import { RedisStreams } from '../broker/redis-streams';
+import { clusterNode } from '../config/cluster-nodes';
 import { HistoryPolicies } from '../config/history-policy';
 import { defaultOptions } from '../config/options';
 import { channelNameProblem } from '../protocol/channel-name';
 
 /** Settings of a Node publisher; history settings must match the servers' options. */
 export interface PublisherOptions {
-  /** Redis URL the servers use (their --redis-url). */
-  redisUrl: string;
+  /** Redis URL the servers use (their --redis-url). Give this or `redisClusterNodes`. */
+  redisUrl?: string;
+  /** Redis Cluster startup nodes, `host:port` (the servers' --redis-cluster-nodes). */
+  redisClusterNodes?: string[];
+  /** Partitions on the cluster (their --redis-cluster-partitions). Default 64. */
+  redisClusterPartitions?: number;
   /** Channel prefix the servers use (their --redis-prefix). Default "bc:". */
   prefix?: string;
   /** Publications kept per channel (their --history-size). Default 100; 0 publishes without offsets. */
@@ -22,22 +30,43 @@ export interface PublisherOptions {
 }
 
 /**
- * Publishes to broadcaster channels from a Node backend, straight to Redis: with history the
- * offset, history write and PUBLISH happen in the same Lua script the servers use.
+ * Publishes to broadcaster channels from a Node backend, straight to Redis or a Redis Cluster:
+ * with history the offset, history write and (S)PUBLISH happen in the same Lua script the servers use.
  */
 export class Publisher {
-  private readonly redis: Redis;
-  private readonly streams: RedisStreams;
+  private readonly redis: Redis | Cluster;
+  private readonly streams: RedisStreams | ClusterStreams;
 
   constructor(options: PublisherOptions) {
     const defaults = defaultOptions();
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
     const policies = new HistoryPolicies({
       historySize: options.historySize ?? defaults.historySize,
       historyTtl: options.historyTtl ?? defaults.historyTtl,
       historyNamespaces: options.historyNamespaces ?? defaults.historyNamespaces,
     });
-    this.streams = new RedisStreams(this.redis, options.prefix ?? defaults.redisPrefix, policies, options.historyMetaTtl ?? defaults.historyMetaTtl);
+    const prefix = options.prefix ?? defaults.redisPrefix;
+    const metaTtl = options.historyMetaTtl ?? defaults.historyMetaTtl;
+    const nodes = options.redisClusterNodes ?? [];
+    if ((options.redisUrl === undefined) === (nodes.length === 0)) {
+      throw new TypeError(
+        'give the Publisher either redisUrl (one Redis) or redisClusterNodes (a Redis Cluster), as the servers have --redis-url or --redis-cluster-nodes',
+      );
+    }
+    if (options.redisUrl !== undefined) {
+      const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
+      this.redis = redis;
+      this.streams = new RedisStreams(redis, prefix, policies, metaTtl);
+      return;
+    }
+    const parsed = nodes.map((item) => {
+      const node = clusterNode(item);
+      if (node === null) throw new TypeError(`invalid redisClusterNodes entry ${JSON.stringify(item)}: use host:port`);
+      return node;
+    });
+    const cluster = new Cluster(parsed, { redisOptions: { maxRetriesPerRequest: 3 } });
+    this.redis = cluster;
+    const keys = new ClusterKeys(prefix, evenSlotTags(options.redisClusterPartitions ?? defaults.redisClusterPartitions));
+    this.streams = new ClusterStreams(cluster, keys, policies, metaTtl);
   }
 
   /** Publishes `data` (bytes arrive as msgpack bin, strings as str); resolves with its position, or null without history. */

@@ -45,6 +45,8 @@ export class NetnsLab {
   private readonly hosts = new Map<string, NetnsHost>();
   private readonly created: string[] = [];
   private readonly children = new Set<ChildProcess>();
+  /** Direct cables by host: the far end's namespace and device. */
+  private readonly directs = new Map<string, { namespace: string; device: string }>();
   private readonly unregister: () => void;
   /** The switch namespace (holds the bridge `br0`). */
   readonly switchNamespace: string;
@@ -134,6 +136,39 @@ export class NetnsLab {
   /** Plugs host `name`'s cable back in. */
   heal(name: string): void {
     sh('ip', ['-n', this.switchNamespace, 'link', 'set', this.host(name).port, 'up']);
+  }
+
+  /**
+   * Cables host `name` straight to host `to` (a second veth pair, addresses `<subnet>.<4i+1>` and
+   * `.<4i+2>`/30 for the i-th such cable) and routes `to`'s lab address over it from `name`: traffic
+   * between the two leaves the switch, so {@link cutDirect} partitions them and nothing else.
+   */
+  direct(name: string, to: string, subnet = '10.78.0'): void {
+    const [a, b] = [this.host(name), this.host(to)];
+    const i = this.directs.size;
+    if (i >= 63) throw new Error('at most 63 direct cables per lab');
+    const [near, far] = [`d-${to}`.slice(0, 15), `d-${name}`.slice(0, 15)];
+    sh('ip', ['-n', a.namespace, 'link', 'add', near, 'type', 'veth', 'peer', 'name', far, 'netns', b.namespace]);
+    sh('ip', ['-n', a.namespace, 'addr', 'add', `${subnet}.${4 * i + 1}/30`, 'dev', near]);
+    sh('ip', ['-n', b.namespace, 'addr', 'add', `${subnet}.${4 * i + 2}/30`, 'dev', far]);
+    sh('ip', ['-n', a.namespace, 'link', 'set', near, 'up']);
+    sh('ip', ['-n', b.namespace, 'link', 'set', far, 'up']);
+    sh('ip', ['-n', a.namespace, 'route', 'add', `${b.address}/32`, 'dev', near]);
+    this.directs.set(name, { namespace: b.namespace, device: far });
+  }
+
+  /** Pulls the far end of host `name`'s direct cable (`ip link set … down` in the other host): the two are partitioned, the route stays (no detour via the switch). */
+  cutDirect(name: string): void {
+    const cable = this.directs.get(name);
+    if (cable === undefined) throw new Error(`host "${name}" has no direct cable`);
+    sh('ip', ['-n', cable.namespace, 'link', 'set', cable.device, 'down']);
+  }
+
+  /** Plugs host `name`'s direct cable back in. */
+  healDirect(name: string): void {
+    const cable = this.directs.get(name);
+    if (cable === undefined) throw new Error(`host "${name}" has no direct cable`);
+    sh('ip', ['-n', cable.namespace, 'link', 'set', cable.device, 'up']);
   }
 
   /** Why `tc netem` cannot be used on this kernel (no sch_netem), or null when it can. */

@@ -4,9 +4,11 @@ import { unpack } from 'msgpackr';
 import type { Broker } from '../../src/broker/broker';
 import { MemoryBroker } from '../../src/broker/memory-broker';
 import { RedisBroker } from '../../src/broker/redis-broker';
+import { RedisClusterBroker } from '../../src/broker/redis-cluster-broker';
 import { HistoryPolicies } from '../../src/config/history-policy';
 import { createLogger } from '../../src/log/logger';
 import { createStats } from '../../src/stats';
+import { TestRedisCluster } from '../helpers/redis-cluster';
 import { TestRedis } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait';
 
@@ -116,11 +118,12 @@ function brokerContract(name: string, create: () => Broker): void {
 }
 
 let redis: TestRedis;
+let cluster: TestRedisCluster;
 before(async () => {
-  redis = await TestRedis.start();
+  [redis, cluster] = await Promise.all([TestRedis.start(), TestRedisCluster.start()]);
 });
 after(async () => {
-  await redis.kill();
+  await Promise.all([redis.kill(), cluster.stop()]);
 });
 
 const logger = createLogger('silent');
@@ -128,4 +131,17 @@ brokerContract('memory', () => new MemoryBroker(policies, 3600));
 brokerContract('memory, batched every 5 ms', () => new MemoryBroker(policies, 3600, 5));
 brokerContract('redis', () =>
   new RedisBroker({ url: redis.url, prefix: 'contract:', logger, policies, metaTtl: 3600, probeInterval: 1000, probeTimeout: 3000, stats: createStats() }),
+);
+brokerContract('redis cluster (3 masters + 3 replicas, 16 partitions)', () =>
+  new RedisClusterBroker({
+    nodes: cluster.startupNodes,
+    partitions: 16,
+    prefix: 'contract:',
+    logger,
+    policies,
+    metaTtl: 3600,
+    probeInterval: 200,
+    probeTimeout: 3000,
+    stats: createStats(),
+  }),
 );

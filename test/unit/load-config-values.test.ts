@@ -243,7 +243,14 @@ test('every option takes a value from its flag and from its environment variable
     if (spec.type === 'file') return pem;
     if (spec.type === 'secret') return 's'.repeat(40);
     if (spec.type === 'url') return 'redis://127.0.0.1:1';
-    if (spec.type === 'list') return spec.key === 'allowedOrigins' ? 'https://a.example' : spec.key === 'trustedNetworks' ? '10.0.0.0/8' : 'a:*';
+    if (spec.type === 'list')
+      return spec.key === 'allowedOrigins'
+        ? 'https://a.example'
+        : spec.key === 'trustedNetworks'
+          ? '10.0.0.0/8'
+          : spec.key === 'redisClusterNodes'
+            ? '127.0.0.1:7000'
+            : 'a:*';
     if (spec.type === 'namespaces') return 'a:=1/1';
     return Array.isArray(spec.default) ? 'a' : String(spec.default ?? 'x');
   };

@@ -84,3 +84,13 @@ test('--help lists every option with its environment variable and default', () =
   assert.match(text, /--config/);
   assert.match(text, /Default: 9001/);
 });
+
+test('Redis Cluster nodes: host:port lists from flag or env, exclusive with --redis-url, brace-free prefix', () => {
+  assert.deepEqual(run(['--redis-cluster-nodes', '10.0.0.1:7000, redis-a:7001,[::1]:7002']).redisClusterNodes, ['10.0.0.1:7000', 'redis-a:7001', '[::1]:7002']);
+  assert.deepEqual(run([], { BROADCASTER_REDIS_CLUSTER_NODES: 'a:1,b:2', BROADCASTER_REDIS_CLUSTER_PARTITIONS: '16' }), { ...run([]), redisClusterNodes: ['a:1', 'b:2'], redisClusterPartitions: 16 });
+  refused(['--redis-cluster-nodes', 'redis-a'], {}, 'redisClusterNodes', /host:port/);
+  refused(['--redis-cluster-nodes', 'a:70000'], {}, 'redisClusterNodes', /host:port/);
+  refused(['--redis-cluster-partitions', '0'], {}, 'redisClusterPartitions', /1 to 16384/);
+  refused(['--redis-cluster-nodes', 'a:1', '--redis-url', 'redis://b:2'], {}, 'redisClusterNodes', /exclusive/);
+  refused(['--redis-cluster-nodes', 'a:1'], { BROADCASTER_REDIS_PREFIX: 'x{y}:' }, 'redisPrefix', /without braces/);
+});

@@ -39,6 +39,8 @@ test('the documented defaults', () => {
     port: 9001,
     host: '0.0.0.0',
     redisUrl: null,
+    redisClusterNodes: [],
+    redisClusterPartitions: 64,
     redisPrefix: 'bc:',
     logLevel: 'info',
     maxMessageSize: 65536,

@@ -50,6 +50,11 @@ export class ClusterKeys {
     return this.head(channel) + channel;
   }
 
+  /** A shard channel named `name` in partition `partition` (the health probes use names no channel can have). */
+  shardChannelIn(partition: number, name: string): string {
+    return `${this.prefix}{${this.tags[partition] as string}}${name}`;
+  }
+
   /** The slot all names of `channel` hash to. */
   slotOf(channel: string): number {
     return keySlot(this.shardChannel(channel));

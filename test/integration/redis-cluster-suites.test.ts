@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Cluster } from 'ioredis';
+import { pack } from 'msgpackr';
+import { ClusterKeys } from '../../src/broker/cluster/cluster-keys';
+import { evenSlotTags } from '../../src/broker/cluster/partition-tags';
+import { Publisher } from '../../src/publisher/publisher';
+import { deliverySuite } from '../helpers/delivery-suite';
+import { TestRedisCluster } from '../helpers/redis-cluster';
+import { recoverySuite } from '../helpers/recovery-suite';
+import { startReadyWith } from '../helpers/server-process';
+import { TestClient } from '../helpers/test-client';
+
+// Servers are started ready (the shard probes went round), so the first subscribe has a position.
+// One cluster (3 masters + 3 replicas) for both suites: each starts its own server on it.
+let cluster: TestRedisCluster;
+before(async () => {
+  cluster = await TestRedisCluster.start();
+});
+after(async () => {
+  await cluster.stop();
+});
+
+const clusterArgs = (): string[] => ['--port', '0', '--host', '127.0.0.1', '--redis-cluster-nodes', cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(',')];
+
+// The delivery suite publishes over WebSocket: client publishing is off by default, so it is enabled here.
+deliverySuite('redis cluster broker', () =>
+  startReadyWith([...clusterArgs(), '--max-message-size', '4096', '--max-subscriptions-per-connection', '8', '--history-size', '0', '--client-publish', '*']),
+);
+recoverySuite('redis cluster broker', (args) => startReadyWith([...clusterArgs(), '--redis-prefix', 'rec:', ...args]));
+
+test('backends on a cluster: the Publisher (history script, offsets) and a raw SPUBLISH on the documented shard channel', { timeout: 60_000 }, async () => {
+  const server = await startReadyWith([...clusterArgs(), '--redis-cluster-partitions', '8']);
+  const client = await TestClient.connect(server.wsUrl('?channels=pub:1,raw:1'));
+  const publisher = new Publisher({ redisClusterNodes: cluster.startupNodes.map((n) => `${n.host}:${n.port}`), redisClusterPartitions: 8 });
+  const raw = new Cluster(cluster.startupNodes);
+  try {
+    const first = await publisher.publish('pub:1', 'one');
+    assert.equal(first?.offset, 1);
+    assert.deepEqual(await publisher.publish('pub:1', Buffer.from('two')), { offset: 2, epoch: first!.epoch });
+    const got = await client.waitPublications(2, 'pub:1');
+    assert.deepEqual(got.map((p) => [p.offset, p.data.toString()]), [[1, 'one'], [2, 'two']]);
+    // What a PHP backend does: the tag of the channel's partition, then SPUBLISH of [1, data].
+    const keys = new ClusterKeys('bc:', evenSlotTags(8));
+    assert.match(keys.shardChannel('raw:1'), /^bc:\{[0-9a-z]+\}raw:1$/);
+    await raw.spublish(keys.shardChannel('raw:1'), pack([1, 'hello']));
+    assert.deepEqual((await client.waitPublications(1, 'raw:1'))[0], { channel: 'raw:1', offset: null, data: 'hello' });
+  } finally {
+    await publisher.close();
+    raw.disconnect();
+    await client.close();
+    await server.stop();
+  }
+});
+
+test('one sharded subscriber connection per master, never per channel; one SSUBSCRIBE per slot', { timeout: 60_000 }, async () => {
+  const server = await startReadyWith([...clusterArgs(), '--redis-cluster-partitions', '8', '--redis-prefix', 'per:']);
+  const keys = new ClusterKeys('per:', evenSlotTags(8));
+  const channels = Array.from({ length: 40 }, (_, i) => `many:${i}`);
+  const slots = new Set(channels.map((c) => keys.slotOf(c)));
+  const masters = (await cluster.shards()).filter((s) => s.ranges.length > 0).map((s) => s.master.port);
+  const calls = async (): Promise<number> => {
+    let total = 0;
+    for (const port of masters) total += Number(/cmdstat_ssubscribe:calls=(\d+)/.exec(String(await cluster.command(port, 'INFO', 'commandstats')))?.[1] ?? 0);
+    return total;
+  };
+  const before = await calls();
+  const client = await TestClient.connect(server.wsUrl(`?channels=${channels.join(',')}`));
+  try {
+    assert.equal((await calls()) - before, slots.size, `${channels.length} channels in ${slots.size} slots: one SSUBSCRIBE per slot`);
+    for (const port of masters) {
+      const list = String(await cluster.command(port, 'CLIENT', 'LIST'));
+      const subscribers = list.split('\n').filter((line) => line.includes('name=ioredis-cluster(ssubscriber):broadcaster ') && /ssub=[1-9]/.test(line));
+      assert.equal(subscribers.length, 1, `master ${port}: one subscriber connection of this server`);
+    }
+  } finally {
+    await client.close();
+    await server.stop();
+  }
+});
