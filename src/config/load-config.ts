@@ -40,9 +40,13 @@ function describeAllowed(spec: OptionSpec): string {
           ? 'comma-separated origins like https://example.com'
           : spec.key === 'trustedNetworks'
             ? 'comma-separated CIDR networks or addresses like 127.0.0.0/8,::1,10.0.0.0/8'
-            : 'comma-separated values';
+            : spec.key === 'presenceNamespaces'
+              ? 'comma-separated channel prefixes like chat:,room.'
+              : 'comma-separated values';
     case 'choice':
       return `one of ${(spec.choices ?? []).join(', ')}`;
+    case 'boolean':
+      return 'true or false (the flag alone means true)';
   }
 }
 
@@ -53,6 +57,7 @@ function coerceList(spec: OptionSpec, raw: unknown, source: string): string[] {
   for (const item of list) {
     if ((spec.key === 'clientSubscribe' || spec.key === 'clientPublish') && patternProblem(item) !== null) throw invalid(spec, source, raw);
     if (spec.key === 'allowedOrigins' && !/^https?:\/\/[^/\s]+$/.test(item)) throw invalid(spec, source, raw);
+    if (spec.key === 'presenceNamespaces' && !/^[A-Za-z0-9_.:@=-]+$/.test(item)) throw invalid(spec, source, raw);
     const network = spec.key === 'trustedNetworks' ? networkProblem(item) : null;
     if (network !== null) throw new ConfigError(spec.key, `invalid trustedNetworks entry ${network} from ${source}: set --${spec.flag} / ${spec.env} to ${describeAllowed(spec)}`);
   }
@@ -119,6 +124,10 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): Options[keyof O
     case 'choice':
       if (typeof raw !== 'string' || !(spec.choices ?? []).includes(raw)) throw invalid(spec, source, raw);
       return raw as Options['anonymous'];
+    case 'boolean':
+      if (raw === true || raw === 'true' || raw === '1') return true;
+      if (raw === false || raw === 'false' || raw === '0') return false;
+      throw invalid(spec, source, raw);
   }
 }
 
@@ -157,7 +166,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     version: { type: 'boolean', short: 'v' },
     [CONFIG_FLAG]: { type: 'string' },
   };
-  for (const spec of OPTION_SPECS) flagOptions[spec.flag] = spec.type === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
+  for (const spec of OPTION_SPECS)
+    flagOptions[spec.flag] = spec.type === 'list' ? { type: 'string', multiple: true } : spec.type === 'boolean' ? { type: 'boolean' } : { type: 'string' };
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({ args: [...argv], options: flagOptions, strict: true, allowPositionals: false }).values as typeof values;
@@ -185,7 +195,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       explicit.add(spec.key);
     }
     const fromFlag = values[spec.flag];
-    if (typeof fromFlag === 'string' || Array.isArray(fromFlag)) {
+    if (typeof fromFlag === 'string' || Array.isArray(fromFlag) || typeof fromFlag === 'boolean') {
       options[spec.key] = coerce(spec, Array.isArray(fromFlag) ? fromFlag.join(',') : fromFlag, `--${spec.flag}`);
       explicit.add(spec.key);
     }
