@@ -162,6 +162,12 @@ export class PresenceService {
   private async write(): Promise<void> {
     if (this.batch.empty || this.stopped) return;
     const taken = this.batch.take();
+    if (this.logger.isLevelEnabled('debug')) {
+      let joins = 0;
+      let leaves = 0;
+      for (const c of taken.values()) (joins += c.joins.size), (leaves += c.leaves.size);
+      this.logger.debug({ channels: taken.size, joins, leaves }, 'presence: writing batch');
+    }
     const failed: typeof taken = new Map();
     await Promise.all(
       [...taken].map(([channel, c]) =>
