@@ -128,7 +128,12 @@ async function run(clients: number, watchers: number, ttl: number): Promise<Reco
     await until('every client reconnected', () => movers.every((c) => c.connections === 2), 60_000);
     const reconnectMs = Date.now() - killedAt;
     const reconnectCpu = { a: cpuTimeUs(a.pid) - before.a, redis: cpuTimeUs(redis.pid) - before.redis };
-    await until('the presence list to be right', async () => (await counts(a)).clients === clients + watchers, ttl * 4000);
+    let seen = { clients: 0, users: 0 };
+    await until('the presence list to be right', async () => (seen = await counts(a)).clients === clients + watchers, ttl * 4000).catch((err: Error) => {
+      throw new Error(
+        `${err.message}: ${seen.clients} clients listed; server A warnings: ${JSON.stringify(a.logs.filter((l) => Number(l.level) >= 40).slice(0, 3))}`,
+      );
+    });
     await until('the watchers to see every leave and join', () => watching.every((w) => w.leaves >= clients && w.joins >= clients), ttl * 4000);
     const settledMs = Date.now() - killedAt;
     const after = { a: cpuTimeUs(a.pid), redis: cpuTimeUs(redis.pid), cmds: await commandStats(stats) };
