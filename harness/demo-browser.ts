@@ -59,7 +59,7 @@ export class DemoPage {
 
   /** This page's own client id as shown. */
   me(): Promise<string> {
-    return this.page.locator('#me').innerText();
+    return this.page.locator('#me').textContent().then((t) => t ?? '');
   }
 
   /** The events log, newest first. */

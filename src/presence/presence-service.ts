@@ -165,7 +165,10 @@ export class PresenceService {
     if (this.logger.isLevelEnabled('debug')) {
       let joins = 0;
       let leaves = 0;
-      for (const c of taken.values()) (joins += c.joins.size), (leaves += c.leaves.size);
+      for (const c of taken.values()) {
+        joins += c.joins.size;
+        leaves += c.leaves.size;
+      }
       this.logger.debug({ channels: taken.size, joins, leaves }, 'presence: writing batch');
     }
     const failed: typeof taken = new Map();
