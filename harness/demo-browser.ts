@@ -59,7 +59,10 @@ export class DemoPage {
 
   /** This page's own client id as shown. */
   me(): Promise<string> {
-    return this.page.locator('#me').textContent().then((t) => t ?? '');
+    return this.page
+      .locator('#me')
+      .textContent()
+      .then((t) => t ?? '');
   }
 
   /** The events log, newest first. */

@@ -150,6 +150,7 @@ async function run(clients: number, watchers: number, ttl: number): Promise<Reco
       watcherFrames: w0.frames,
       watcherJoins: w0.joins,
       watcherLeaves: w0.leaves,
+      lateHeartbeats: a.logs.filter((l) => String(l.msg).includes('heartbeat came after its ttl')).length,
     };
   } finally {
     stopping = true;
@@ -173,10 +174,15 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
   const results: Record<string, number>[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = await run(clients, watchers, ttl);
-    results.push(r);
-    console.log(`run ${i + 1}: ${JSON.stringify(r)}`);
+    try {
+      const r = await run(clients, watchers, ttl);
+      results.push(r);
+      console.log(`run ${i + 1}: ${JSON.stringify(r)}`);
+    } catch (err) {
+      console.log(`run ${i + 1} failed: ${(err as Error).message}`);
+    }
   }
+  if (results.length === 0) throw new Error('every run failed');
   const keys = Object.keys(results[0]!);
   console.log('\nmedian (min-max) over runs:');
   for (const key of keys) {

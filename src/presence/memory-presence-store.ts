@@ -46,6 +46,11 @@ export class MemoryPresenceSpace {
     return { presence, expired };
   }
 
+  /** @internal The heartbeat deadline of `node` on `channel`, or null. */
+  deadlineOf(channel: string, node: string): number | null {
+    return this.channels.get(channel)?.nodes.get(node) ?? null;
+  }
+
   /** @internal Removes one entry; returns it, or null when absent. */
   remove(presence: ChannelPresence, client: string): PresenceEntry | null {
     const entry = presence.clients.get(client);
@@ -85,9 +90,10 @@ export class MemoryPresenceStore implements PresenceStore {
     space.attach(this);
   }
 
-  async apply(channel: string, joins: readonly PresenceEntry[], leaves: readonly string[]): Promise<void> {
+  async apply(channel: string, joins: readonly PresenceEntry[], leaves: readonly string[]): Promise<boolean> {
     this.assertOpen();
     const now = Date.now();
+    const lapsed = this.lapsed(channel, now);
     const { presence, expired } = this.space.channel(channel, now, true);
     const p = presence!;
     p.nodes.set(this.node, now + this.ttl);
@@ -104,16 +110,26 @@ export class MemoryPresenceStore implements PresenceStore {
       joined.push(entry);
     }
     this.space.publish(channel, joined, left);
+    return lapsed;
   }
 
-  async heartbeat(channels: readonly string[]): Promise<void> {
+  async heartbeat(channels: readonly string[]): Promise<string[]> {
     this.assertOpen();
     const now = Date.now();
+    const lapsed: string[] = [];
     for (const channel of channels) {
+      if (this.lapsed(channel, now)) lapsed.push(channel);
       const { presence, expired } = this.space.channel(channel, now, true);
       presence!.nodes.set(this.node, now + this.ttl);
       this.space.publish(channel, [], expired);
     }
+    return lapsed;
+  }
+
+  /** True when this node has no live deadline on `channel` (never wrote there, or it passed). */
+  private lapsed(channel: string, now: number): boolean {
+    const deadline = this.space.deadlineOf(channel, this.node);
+    return deadline === null || deadline <= now;
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {

@@ -23,8 +23,10 @@ export interface TopicPublisher {
  */
 export class PresenceService {
   private readonly batch = new PresenceBatch();
-  /** Entries of this node per channel (what the heartbeat renews). */
-  private readonly local = new Map<string, number>();
+  /** Entries of this node per channel (what the heartbeat renews, and rewrites when they were expired). */
+  private readonly local = new Map<string, Map<string, PresenceEntry>>();
+  /** Channels this node wrote to since its entries there began: a lapsed deadline there means lost entries. */
+  private readonly wroteTo = new Set<string>();
   /** Local listeners of join/leave events per channel, and the store's watch of it. */
   private readonly listeners = new Map<string, { count: number; watching: Promise<void> }>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -61,13 +63,15 @@ export class PresenceService {
 
   /** Starts the heartbeat. */
   start(): void {
-    this.heartbeatTimer = setInterval(() => this.beat(), Math.max(100, Math.floor(this.ttl / 3)));
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.ttl / 3)));
     this.heartbeatTimer.unref();
   }
 
   /** A client became present on `channel`; resolves once the batch holding it was written. */
   join(channel: string, entry: PresenceEntry): Promise<void> {
-    this.local.set(channel, (this.local.get(channel) ?? 0) + 1);
+    let mine = this.local.get(channel);
+    if (mine === undefined) this.local.set(channel, (mine = new Map()));
+    mine.set(entry.client, entry);
     this.batch.join(channel, entry);
     this.schedule();
     if (this.written === null) {
@@ -80,9 +84,12 @@ export class PresenceService {
 
   /** A client left `channel`. */
   leave(channel: string, client: string): void {
-    const n = (this.local.get(channel) ?? 1) - 1;
-    if (n <= 0) this.local.delete(channel);
-    else this.local.set(channel, n);
+    const mine = this.local.get(channel);
+    mine?.delete(client);
+    if (mine?.size === 0) {
+      this.local.delete(channel);
+      this.wroteTo.delete(channel);
+    }
     this.batch.leave(channel, client);
     this.schedule();
   }
@@ -174,10 +181,13 @@ export class PresenceService {
     const failed: typeof taken = new Map();
     await Promise.all(
       [...taken].map(([channel, c]) =>
-        this.store.apply(channel, [...c.joins.values()], [...c.leaves]).catch((err: Error) => {
-          failed.set(channel, c);
-          this.logger.warn({ channel, err: err.message }, 'presence: write failed; retrying');
-        }),
+        this.store.apply(channel, [...c.joins.values()], [...c.leaves]).then(
+          (lapsed) => this.afterWrite(channel, lapsed),
+          (err: Error) => {
+            failed.set(channel, c);
+            this.logger.warn({ channel, err: err.message }, 'presence: write failed; retrying');
+          },
+        ),
       ),
     );
     if (failed.size > 0) {
@@ -186,10 +196,31 @@ export class PresenceService {
     }
   }
 
-  private beat(): void {
+  /**
+   * After a write or heartbeat of `channel`: when this node's deadline there had lapsed (its
+   * heartbeat came late: a long pause, Redis or the network slow), other processes may have
+   * removed its entries as a dead node's, so they are written again.
+   */
+  private afterWrite(channel: string, lapsed: boolean): void {
+    const mine = this.local.get(channel);
+    if (mine === undefined) return;
+    if (lapsed && this.wroteTo.has(channel)) {
+      this.logger.warn({ channel, entries: mine.size }, "presence: this process's heartbeat came after its ttl; writing its entries again");
+      for (const entry of mine.values()) this.batch.join(channel, entry);
+      this.schedule();
+    }
+    this.wroteTo.add(channel);
+  }
+
+  /** Renews this node's heartbeat on its channels now (the timer calls it every ttl / 3). */
+  async heartbeat(): Promise<void> {
     if (this.stopped || this.local.size === 0) return;
-    this.store.heartbeat([...this.local.keys()]).catch((err: Error) => {
-      this.logger.warn({ err: err.message }, 'presence: heartbeat failed');
-    });
+    const channels = [...this.local.keys()];
+    try {
+      const lapsed = new Set(await this.store.heartbeat(channels));
+      for (const channel of channels) this.afterWrite(channel, lapsed.has(channel));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'presence: heartbeat failed');
+    }
   }
 }

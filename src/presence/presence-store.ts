@@ -30,10 +30,14 @@ export interface PresenceStore {
   readonly kind: string;
   /** This node's id (random per process). */
   readonly node: string;
-  /** Applies this node's joins and leaves of `channel` and renews its heartbeat there; the batch reaches every watcher. */
-  apply(channel: string, joins: readonly PresenceEntry[], leaves: readonly string[]): Promise<void>;
-  /** Renews this node's heartbeat on `channels` (and expires dead nodes there). */
-  heartbeat(channels: readonly string[]): Promise<void>;
+  /**
+   * Applies this node's joins and leaves of `channel` and renews its heartbeat there; the batch
+   * reaches every watcher. Resolves true when this node's deadline there had passed (or it had
+   * never written there): entries it wrote before may have been removed as a dead node's.
+   */
+  apply(channel: string, joins: readonly PresenceEntry[], leaves: readonly string[]): Promise<boolean>;
+  /** Renews this node's heartbeat on `channels` (and expires dead nodes there); resolves with the channels where its deadline had passed. */
+  heartbeat(channels: readonly string[]): Promise<string[]>;
   /** The entries of `channel` (dead nodes' entries removed first). */
   list(channel: string): Promise<PresenceEntry[]>;
   /** The counts of `channel` in O(1) (dead nodes' entries removed first). */

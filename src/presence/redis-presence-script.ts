@@ -4,13 +4,17 @@
  * number of joins, then (client, user or '', entry JSON) per join, then the client ids leaving.
  * First removes the entries of nodes whose deadline passed; `apply`/`beat` then write this node's
  * changes and renew its deadline (and the keys' expiry, 2 × ttl + 1 s). Returns
- * `{joined JSONs, left JSONs, result}`: result is the entries (list), `{clients, users}` (counts).
+ * `{joined JSONs, left JSONs, result}`: result is the entries (list), `{clients, users}` (counts),
+ * or for apply/beat 1 when this node's own deadline had passed (its entries may be gone), else 0.
  * Every step is O(1) per change; only a dead node's cleanup walks that node's entries, once.
  */
 export const PRESENCE_SCRIPT = `
 local clients, users, nodes = KEYS[1], KEYS[2], KEYS[3]
 local base, node, now, ttl, mode = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local left, joined = {}, {}
+-- 1 when this node's deadline had passed (or it had none): other writes may have removed its entries.
+local mine_score = redis.call('ZSCORE', nodes, node)
+local lapsed = (mine_score == false or tonumber(mine_score) <= now) and 1 or 0
 local function drop(id)
   local v = redis.call('HGET', clients, id)
   if not v then return end
@@ -44,7 +48,7 @@ if mode == 'apply' or mode == 'beat' then
   redis.call('ZADD', nodes, now + ttl, node)
   local keep = ttl * 2 + 1000
   for _, key in ipairs({clients, users, nodes, mine}) do redis.call('PEXPIRE', key, keep) end
-  return {joined, left, 0}
+  return {joined, left, lapsed}
 end
 if mode == 'list' then return {joined, left, redis.call('HVALS', clients)} end
 return {joined, left, {redis.call('HLEN', clients), redis.call('HLEN', users)}}

@@ -76,15 +76,16 @@ export class RedisPresenceStore implements PresenceStore {
     return result;
   }
 
-  async apply(channel: string, joins: readonly PresenceEntry[], leaves: readonly string[]): Promise<void> {
+  async apply(channel: string, joins: readonly PresenceEntry[], leaves: readonly string[]): Promise<boolean> {
     const args: (string | number)[] = [joins.length];
     for (const e of joins) args.push(e.client, e.user ?? '', JSON.stringify({ client: e.client, user: e.user, info: e.info ?? null }));
     for (const client of leaves) args.push(client);
-    await this.change(channel, 'apply', args);
+    return (await this.change(channel, 'apply', args)) === 1;
   }
 
-  async heartbeat(channels: readonly string[]): Promise<void> {
-    await Promise.all(channels.map((channel) => this.change(channel, 'beat', [0])));
+  async heartbeat(channels: readonly string[]): Promise<string[]> {
+    const lapsed = await Promise.all(channels.map((channel) => this.change(channel, 'beat', [0])));
+    return channels.filter((_, i) => lapsed[i] === 1);
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {

@@ -88,6 +88,17 @@ function presenceContract(name: string, createPair: () => [PresenceStore, Presen
       }
     });
 
+    test('a write or heartbeat tells a node whose deadline had lapsed (its entries may be gone); a live one is not told', async () => {
+      assert.equal(await a.apply('p:6', [entry('late', 'ada')], []), true, 'a first write has no deadline before it');
+      assert.equal(await a.apply('p:6', [], []), false);
+      assert.deepEqual(await a.heartbeat(['p:6']), []);
+      await sleep(TTL + 100);
+      assert.deepEqual(await b.list('p:6'), [], 'seen as dead');
+      assert.deepEqual(await a.heartbeat(['p:6']), ['p:6']);
+      assert.equal(await a.apply('p:6', [entry('late', 'ada')], []), false, 'written again, alive');
+      assert.deepEqual(await b.list('p:6'), [entry('late', 'ada')]);
+    });
+
     test('heartbeats keep a node\'s entries past the ttl', async () => {
       await a.apply('p:5', [entry('kept', 'ada')], []);
       for (let i = 0; i < 6; i++) {

@@ -36,6 +36,25 @@ test('changes put back after a failed write come before the ones gathered since'
   assert.deepEqual([...taken.get('c')!.leaves], []);
 });
 
+test('a process whose heartbeat came after its ttl writes its entries again', async () => {
+  const space = new MemoryPresenceSpace();
+  const store = new MemoryPresenceStore(200, space);
+  const other = new MemoryPresenceStore(200, space);
+  const service = new PresenceService(store, ['chat:'], { publish: () => true }, createLogger('silent'), 200);
+  await service.join('chat:1', e('1'));
+  await service.heartbeat();
+  assert.deepEqual(await other.list('chat:1'), [e('1')]);
+  // No heartbeat for longer than the ttl (the timer is not started): another process expires the entry.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(await other.list('chat:1'), []);
+  await service.heartbeat();
+  assert.deepEqual(await service.list('chat:1'), [e('1')], 'rewritten after the late heartbeat');
+  service.leave('chat:1', '1');
+  assert.deepEqual(await service.list('chat:1'), []);
+  await service.stop();
+  await other.close();
+});
+
 test('1,000 joins and 1,000 leaves within a tick become one store write per channel and one frame per listener topic', async () => {
   const store = new MemoryPresenceStore(10_000, new MemoryPresenceSpace());
   const applied: Array<[string, number, number]> = [];
