@@ -7,7 +7,11 @@
  * join/leave frames each watcher received for how many entries (coalescing per process per tick).
  * History is off (--history-size 0) so every Redis script call counted is a presence one.
  *
- *   npm run build && node dist/loadtest/presence-reconnect.js [--clients 5000] [--watchers 50] [--ttl 3] [--runs 3]
+ *   npm run build && node dist/loadtest/presence-reconnect.js [--clients 5000] [--watchers 50] [--ttl 3] [--runs 3] [--baseline]
+ *
+ * The reconnecting clients are present but only the watchers ask for join/leave events; --mesh
+ * makes every client ask for them (each of the N clients then receives all 2N events).
+ * --baseline runs the same storm on a channel without presence (plain subscribes) for comparison.
  */
 import Redis from 'ioredis';
 import { pack, unpack } from 'msgpackr';
@@ -17,8 +21,12 @@ import { TestRedis } from '../harness/redis.js';
 import { num, parseFlags } from './cli-args.js';
 import { cpuTimeUs } from './compare/proc-stats.js';
 
-const USAGE = 'usage: node dist/loadtest/presence-reconnect.js [--clients N] [--watchers N] [--ttl seconds] [--runs N]';
-const CHANNEL = 'chat:storm';
+const USAGE = 'usage: node dist/loadtest/presence-reconnect.js [--clients N] [--watchers N] [--ttl seconds] [--runs N] [--baseline] [--mesh]';
+let CHANNEL = 'chat:storm';
+/** --baseline: the same storm on a channel without presence (plain subscribe), for the ratio. */
+let BASELINE = false;
+/** --mesh: the reconnecting clients ask for join/leave events too (every client receives every event). */
+let MESH = false;
 
 /** One raw client: subscribes with flag 1 (join/leave), counts presence frames, reconnects at once to `next` when closed. */
 class StormClient {
@@ -33,6 +41,7 @@ class StormClient {
   constructor(
     private url: string,
     private readonly next: string | null,
+    private readonly listen: boolean,
   ) {}
 
   connect(): Promise<void> {
@@ -41,7 +50,7 @@ class StormClient {
       const ws = new WebSocket(this.url, 'broadcaster');
       this.ws = ws;
       ws.binaryType = 'nodebuffer';
-      ws.on('open', () => ws.send(pack([1, ++this.id, CHANNEL, 1])));
+      ws.on('open', () => ws.send(pack(BASELINE || !this.listen ? [1, ++this.id, CHANNEL] : [1, ++this.id, CHANNEL, 1])));
       ws.on('message', (data: Buffer) => {
         const frame = unpack(data) as unknown[];
         if (frame[0] === 1 && !this.subscribed) {
@@ -113,12 +122,12 @@ async function run(clients: number, watchers: number, ttl: number): Promise<Reco
   const stats = new Redis(redis.url);
   const all: StormClient[] = [];
   try {
-    const watching = Array.from({ length: watchers }, () => new StormClient(a.wsUrl(), null));
+    const watching = Array.from({ length: watchers }, () => new StormClient(a.wsUrl(), null, true));
     for (const w of watching) await w.connect();
-    const movers = Array.from({ length: clients }, () => new StormClient(b.wsUrl(), a.wsUrl()));
+    const movers = Array.from({ length: clients }, () => new StormClient(b.wsUrl(), a.wsUrl(), MESH));
     all.push(...watching, ...movers);
     for (let i = 0; i < movers.length; i += 250) await Promise.all(movers.slice(i, i + 250).map((c) => c.connect()));
-    await until('every client on the list', async () => (await counts(a)).clients === clients + watchers, 30_000);
+    if (!BASELINE) await until('every client on the list', async () => (await counts(a)).clients === clients + watchers, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const w of watching) w.frames = w.joins = w.leaves = 0;
 
@@ -128,13 +137,15 @@ async function run(clients: number, watchers: number, ttl: number): Promise<Reco
     await until('every client reconnected', () => movers.every((c) => c.connections === 2), 60_000);
     const reconnectMs = Date.now() - killedAt;
     const reconnectCpu = { a: cpuTimeUs(a.pid) - before.a, redis: cpuTimeUs(redis.pid) - before.redis };
-    let seen = { clients: 0, users: 0 };
-    await until('the presence list to be right', async () => (seen = await counts(a)).clients === clients + watchers, ttl * 4000).catch((err: Error) => {
-      throw new Error(
-        `${err.message}: ${seen.clients} clients listed; server A warnings: ${JSON.stringify(a.logs.filter((l) => Number(l.level) >= 40).slice(0, 3))}`,
-      );
-    });
-    await until('the watchers to see every leave and join', () => watching.every((w) => w.leaves >= clients && w.joins >= clients), ttl * 4000);
+    let seen = { clients: clients + watchers, users: 0 };
+    await until('the presence list to be right', async () => BASELINE || (seen = await counts(a)).clients === clients + watchers, ttl * 4000).catch(
+      (err: Error) => {
+        throw new Error(
+          `${err.message}: ${seen.clients} clients listed; server A warnings: ${JSON.stringify(a.logs.filter((l) => Number(l.level) >= 40).slice(0, 3))}`,
+        );
+      },
+    );
+    await until('the watchers to see every leave and join', () => BASELINE || watching.every((w) => w.leaves >= clients && w.joins >= clients), ttl * 4000);
     const settledMs = Date.now() - killedAt;
     const after = { a: cpuTimeUs(a.pid), redis: cpuTimeUs(redis.pid), cmds: await commandStats(stats) };
     const w0 = watching[0]!;
@@ -163,13 +174,19 @@ async function run(clients: number, watchers: number, ttl: number): Promise<Reco
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ['clients', 'watchers', 'ttl', 'runs'], [], USAGE);
+  const flags = parseFlags(process.argv.slice(2), ['clients', 'watchers', 'ttl', 'runs'], ['baseline', 'mesh'], USAGE);
+  BASELINE = flags.baseline === true;
+  MESH = flags.mesh === true;
+  if (BASELINE) CHANNEL = 'news:storm';
   const clients = num(flags, 'clients', 5000, 1, 15_000);
   const watchers = num(flags, 'watchers', 50, 1, 1000);
   const ttl = num(flags, 'ttl', 3, 1, 60);
   const runs = num(flags, 'runs', 3, 1, 10);
   console.log(
     `presence mass reconnect: ${clients} clients on B + ${watchers} watchers on A, channel ${CHANNEL}, --presence-ttl ${ttl}; B killed (SIGKILL), all reconnect to A at once`,
+  );
+  console.log(
+    BASELINE ? 'baseline: no presence' : MESH ? 'mesh: every client receives join/leave events' : `only the ${watchers} watchers receive join/leave events`,
   );
   console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
   const results: Record<string, number>[] = [];

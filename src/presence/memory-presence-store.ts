@@ -27,8 +27,8 @@ export class MemoryPresenceSpace {
     this.stores.delete(store);
   }
 
-  /** @internal The channel's state, dead nodes removed (their entries returned as leaves). */
-  channel(name: string, now: number, create: boolean): { presence: ChannelPresence | null; expired: PresenceEntry[] } {
+  /** @internal The channel's state, dead nodes other than `self` removed (their entries returned as leaves). */
+  channel(name: string, now: number, create: boolean, self: string): { presence: ChannelPresence | null; expired: PresenceEntry[] } {
     const presence = this.channels.get(name) ?? null;
     const expired: PresenceEntry[] = [];
     if (presence === null) {
@@ -38,7 +38,7 @@ export class MemoryPresenceSpace {
       return { presence: fresh, expired };
     }
     for (const [node, deadline] of presence.nodes) {
-      if (deadline > now) continue;
+      if (deadline > now || node === self) continue;
       presence.nodes.delete(node);
       for (const [id, entry] of presence.clients) if (entry.node === node) expired.push(this.remove(presence, id)!);
     }
@@ -94,7 +94,7 @@ export class MemoryPresenceStore implements PresenceStore {
     this.assertOpen();
     const now = Date.now();
     const lapsed = this.lapsed(channel, now);
-    const { presence, expired } = this.space.channel(channel, now, true);
+    const { presence, expired } = this.space.channel(channel, now, true, this.node);
     const p = presence!;
     p.nodes.set(this.node, now + this.ttl);
     const left = [...expired];
@@ -119,7 +119,7 @@ export class MemoryPresenceStore implements PresenceStore {
     const lapsed: string[] = [];
     for (const channel of channels) {
       if (this.lapsed(channel, now)) lapsed.push(channel);
-      const { presence, expired } = this.space.channel(channel, now, true);
+      const { presence, expired } = this.space.channel(channel, now, true, this.node);
       presence!.nodes.set(this.node, now + this.ttl);
       this.space.publish(channel, [], expired);
     }
@@ -133,13 +133,13 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {
-    const { presence, expired } = this.space.channel(channel, Date.now(), false);
+    const { presence, expired } = this.space.channel(channel, Date.now(), false, this.node);
     this.space.publish(channel, [], expired);
     return presence === null ? [] : [...presence.clients.values()].map(({ client, user, info }) => ({ client, user, info }));
   }
 
   async counts(channel: string): Promise<PresenceCounts> {
-    const { presence, expired } = this.space.channel(channel, Date.now(), false);
+    const { presence, expired } = this.space.channel(channel, Date.now(), false, this.node);
     this.space.publish(channel, [], expired);
     return { clients: presence?.clients.size ?? 0, users: presence?.users.size ?? 0 };
   }

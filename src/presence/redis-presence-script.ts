@@ -2,7 +2,7 @@
  * The one Lua script of the Redis presence store. KEYS: entries hash, users hash, node deadlines
  * zset. ARGV: node-set key base, node, now (ms), ttl (ms), mode (apply | beat | list | counts),
  * number of joins, then (client, user or '', entry JSON) per join, then the client ids leaving.
- * First removes the entries of nodes whose deadline passed; `apply`/`beat` then write this node's
+ * First removes the entries of other nodes whose deadline passed; `apply`/`beat` then write this node's
  * changes and renew its deadline (and the keys' expiry, 2 × ttl + 1 s). Returns
  * `{joined JSONs, left JSONs, result}`: result is the entries (list), `{clients, users}` (counts),
  * or for apply/beat 1 when this node's own deadline had passed (its entries may be gone), else 0.
@@ -23,11 +23,14 @@ local function drop(id)
   if type(u) == 'string' and redis.call('HINCRBY', users, u, -1) <= 0 then redis.call('HDEL', users, u) end
   left[#left + 1] = v
 end
+-- A node never expires itself: it is alive, whatever its deadline says.
 for _, dead in ipairs(redis.call('ZRANGEBYSCORE', nodes, '-inf', now)) do
-  local set = base .. dead
-  for _, id in ipairs(redis.call('SMEMBERS', set)) do drop(id) end
-  redis.call('DEL', set)
-  redis.call('ZREM', nodes, dead)
+  if dead ~= node then
+    local set = base .. dead
+    for _, id in ipairs(redis.call('SMEMBERS', set)) do drop(id) end
+    redis.call('DEL', set)
+    redis.call('ZREM', nodes, dead)
+  end
 end
 if mode == 'apply' or mode == 'beat' then
   local mine = base .. node
