@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { keySlot } from '../../src/broker/cluster/key-slot';
 import { MemoryPresenceSpace, MemoryPresenceStore } from '../../src/presence/memory-presence-store';
 import { PresenceKeys } from '../../src/presence/presence-keys';
 import type { PresenceEntry, PresenceStore } from '../../src/presence/presence-store';
 import { RedisPresenceStore } from '../../src/presence/redis-presence-store';
+import { TestRedisCluster } from '../helpers/redis-cluster';
 import { TestRedis } from '../helpers/redis-server';
 import { sleep, waitFor } from '../helpers/wait';
 
@@ -111,13 +112,14 @@ function presenceContract(name: string, createPair: () => [PresenceStore, Presen
 }
 
 let redis: TestRedis;
-const clients: Redis[] = [];
+let cluster: TestRedisCluster;
 before(async () => {
   redis = await TestRedis.start();
+  cluster = await TestRedisCluster.start({ masters: 3, replicas: 0 });
 });
 after(async () => {
-  for (const c of clients) c.disconnect();
   await redis.kill();
+  await cluster?.stop();
 });
 
 presenceContract('memory', () => {
@@ -126,6 +128,17 @@ presenceContract('memory', () => {
 });
 presenceContract('redis', () => {
   const store = () => new RedisPresenceStore({ command: new Redis(redis.url), subscriber: new Redis(redis.url), prefix: 'pc:', ttl: TTL });
+  return [store(), store()];
+});
+
+presenceContract('redis cluster (3 masters)', () => {
+  const store = () =>
+    new RedisPresenceStore({
+      command: new Cluster(cluster.startupNodes),
+      subscriber: new Cluster(cluster.startupNodes, { shardedSubscribers: true }),
+      prefix: 'pc:',
+      ttl: TTL,
+    });
   return [store(), store()];
 });
 
