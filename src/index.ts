@@ -13,3 +13,6 @@ export type { StreamPosition, HistoryPage, HistoryEntry } from './broker/broker'
 export { MemoryBroker } from './broker/memory-broker';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis-broker';
 export { HistoryPolicies } from './config/history-policy';
+export type { PresenceStore, PresenceEntry, PresenceCounts } from './presence/presence-store';
+export { MemoryPresenceStore, MemoryPresenceSpace } from './presence/memory-presence-store';
+export { RedisPresenceStore, type RedisPresenceOptions } from './presence/redis-presence-store';
