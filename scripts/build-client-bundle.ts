@@ -2,7 +2,8 @@
 // dist/client/broadcaster-client.js and a copy named with the package version, which the
 // server serves at /client/ (src/http/client-bundle-route.ts). Run by `npm run build`.
 import { build, type Plugin } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DEMO_DIR } from '../src/demo/demo-routes';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundleFileName, BUNDLE_DIR, UNVERSIONED_NAME } from '../src/http/client-bundle-files';
@@ -36,8 +37,27 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, UNVERSIONED_NAME), code);
   writeFileSync(join(dir, bundleFileName(version)), code);
+  await buildDemo();
   const gz = gzipSync(code, { level: 9 }).length;
   console.log(`client bundle ${BUNDLE_DIR}/${bundleFileName(version)}: ${(code.length / 1024).toFixed(1)} KB minified, ${(gz / 1024).toFixed(1)} KB gzip -9`);
+}
+
+/** The demo page (demo/): its script bundled with the SDK import left to the served bundle, and its HTML. */
+async function buildDemo(): Promise<void> {
+  const dir = join(root, DEMO_DIR);
+  mkdirSync(dir, { recursive: true });
+  await build({
+    entryPoints: [join(root, 'demo', 'demo-page.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    external: ['/client/*'],
+    outfile: join(dir, 'demo.js'),
+    legalComments: 'none',
+  });
+  copyFileSync(join(root, 'demo', 'index.html'), join(dir, 'index.html'));
 }
 
 main().catch((err: unknown) => {

@@ -16,3 +16,6 @@ export { RedisClusterBroker, type RedisClusterBrokerOptions } from './broker/red
 export { ClusterKeys } from './broker/cluster/cluster-keys';
 export { evenSlotTags, partitionOf } from './broker/cluster/partition-tags';
 export { HistoryPolicies } from './config/history-policy';
+export type { PresenceStore, PresenceEntry, PresenceCounts } from './presence/presence-store';
+export { MemoryPresenceStore, MemoryPresenceSpace } from './presence/memory-presence-store';
+export { RedisPresenceStore, type RedisPresenceOptions } from './presence/redis-presence-store';

@@ -14,6 +14,10 @@ import { type TemplatedApp, type us_listen_socket, uws, uwsBuild } from './uws/u
 import type { Connection, ConnectionRef } from './ws/connection';
 import type { WsDeps } from './ws/handshake';
 import { TokenExpiry } from './ws/token-expiry';
+import { createPresenceStore } from './presence/create-presence-store';
+import type { PresenceStore } from './presence/presence-store';
+import { PresenceService } from './presence/presence-service';
+import { startDemo, type DemoHandle } from './demo/demo-server';
 import { createWsBehavior, WS_PATH } from './ws/ws-behavior';
 
 /** What the server builds for a broker it is given: its history policies, logger and counters. */
@@ -37,6 +41,8 @@ export interface ServerDeps {
    * (default: the one `redisUrl` selects). The server starts and closes it.
    */
   broker?: Broker | ((context: BrokerContext) => Broker);
+  /** The presence store (default: Redis with `redisUrl`, else memory); used only with `presenceNamespaces`. The server closes it. */
+  presence?: PresenceStore;
 }
 
 /** Reason sent with the going-away close frame on shutdown. */
@@ -69,6 +75,9 @@ export class BroadcasterServer {
   readonly insecureSettings: readonly InsecureSetting[];
   /** History size and ttl of each channel, shared by the broker, the HTTP API and recovery. */
   readonly policies: HistoryPolicies;
+  /** Presence of the channels in presenceNamespaces, or null without any. */
+  readonly presence: PresenceService | null;
+  private demo: DemoHandle | null = null;
   private readonly expiry = new TokenExpiry();
   private readonly app: TemplatedApp;
   private readonly connectionSet = new Set<Connection>();
@@ -95,6 +104,16 @@ export class BroadcasterServer {
       this.options.tlsCert !== null && this.options.tlsKey !== null
         ? uws.SSLApp({ cert_file_name: this.options.tlsCert, key_file_name: this.options.tlsKey })
         : uws.App();
+    this.presence =
+      this.options.presenceNamespaces.length === 0
+        ? null
+        : new PresenceService(
+            given.presence ?? createPresenceStore(this.options),
+            this.options.presenceNamespaces,
+            this.app,
+            this.logger,
+            this.options.presenceTtl * 1000,
+          );
     const hub = new ChannelHub(this.app, this.broker, this.stats, this.logger, this.options.compression !== 'off');
     const ws: WsDeps = {
       options: this.options,
@@ -109,6 +128,7 @@ export class BroadcasterServer {
       expiry: this.expiry,
       connections: this.connectionSet,
       isShuttingDown: () => this.shuttingDown,
+      presence: this.presence,
     };
     this.app.ws<ConnectionRef>(
       WS_PATH,
@@ -122,6 +142,8 @@ export class BroadcasterServer {
       stats: this.stats,
       apiAccess: this.security.apiAccess,
       readiness: this,
+      presence: this.presence,
+      demo: this.options.demo,
     });
   }
 
@@ -157,6 +179,7 @@ export class BroadcasterServer {
       'uWebSockets.js native build loaded',
     );
     await this.broker.start();
+    this.presence?.start();
     const { host, port } = this.options;
     const socket = await new Promise<us_listen_socket | false>((resolve) => this.app.listen(host, port, resolve));
     if (socket === false) {
@@ -168,6 +191,7 @@ export class BroadcasterServer {
     this.boundPort = uws.us_socket_local_port(socket as never);
     this.logger.info({ host, port: this.boundPort, broker: this.broker.kind, path: WS_PATH, tls: this.options.tlsCert !== null }, 'listening');
     for (const setting of this.insecureSettings) this.logger.warn({ setting: setting.name }, setting.message);
+    if (this.options.demo) this.demo = startDemo(this);
     return this.boundPort;
   }
 
@@ -192,6 +216,10 @@ export class BroadcasterServer {
     for (const conn of [...this.connectionSet]) conn.end(CloseCode.GoingAway, SHUTDOWN_REASON);
     this.logger.info({ clients: count }, 'shutdown: closed clients');
     this.expiry.stop();
+    this.demo?.stop();
+    // Closed sockets left their presence channels; those leaves are written before the store closes.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.presence?.stop();
     await this.broker.close();
   }
 }

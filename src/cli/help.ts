@@ -37,7 +37,10 @@ export function helpText(): string {
   ];
   for (const spec of OPTION_SPECS) {
     const def = spec.default === null ? 'unset' : JSON.stringify(spec.default);
-    rows.push([`--${spec.flag} <${spec.type === 'integer' ? 'n' : 'value'}>`, `${spec.help} Env: ${spec.env}. Default: ${def}.`]);
+    rows.push([
+      spec.type === 'boolean' ? `--${spec.flag}` : `--${spec.flag} <${spec.type === 'integer' ? 'n' : 'value'}>`,
+      `${spec.help} Env: ${spec.env}. Default: ${def}.`,
+    ]);
   }
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(width)}${text}`);

@@ -128,7 +128,7 @@ export class Client extends Emitter<ClientEvents> {
     let sub = this.subscriptions.get(channel);
     const isNew = sub === undefined;
     if (sub === undefined) {
-      sub = new Subscription(channel, this.host, options.format ?? this.options.format ?? 'raw', options.since ?? null);
+      sub = new Subscription(channel, this.host, options.format ?? this.options.format ?? 'raw', options.since ?? null, options.joinLeave === true);
       this.subscriptions.set(channel, sub);
     }
     for (const [event, handler] of Object.entries(handlers)) {
@@ -270,6 +270,9 @@ export class Client extends Emitter<ClientEvents> {
       }
       case 'resync':
         this.subscriptions.get(frame.channel)?._resync();
+        return;
+      case 'presence':
+        this.subscriptions.get(frame.channel)?._presence(frame.joins, frame.leaves);
         return;
       case 'subscribed':
         // Only sent for URL subscriptions, which this client does not use.

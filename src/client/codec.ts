@@ -21,7 +21,18 @@ export type ServerFrame =
   | { type: 'reply'; id: number; result: unknown }
   | { type: 'error'; id: number | null; code: number; message: string }
   | { type: 'subscribed'; channel: string; result: unknown }
-  | { type: 'resync'; channel: string; reason: string };
+  | { type: 'resync'; channel: string; reason: string }
+  | { type: 'presence'; channel: string; joins: PresenceEntry[]; leaves: PresenceEntry[] };
+
+/** One client present on a channel. */
+export interface PresenceEntry {
+  /** The connection's client id (unique per connection). */
+  client: string;
+  /** The user (`sub` of its token), null for an anonymous connection. */
+  user: string | null;
+  /** The token's info claim (server option presenceInfoClaim), or null. */
+  info: unknown;
+}
 
 /** Encodes any msgpack-encodable value (used for publication data that is neither bytes nor text). */
 export function encodeValue(value: unknown): Uint8Array {
@@ -33,9 +44,35 @@ export function decodeValue(bytes: Uint8Array): unknown {
   return decode(bytes);
 }
 
-/** `[1, id, channel]`, or `[1, id, channel, offset, epoch]` to recover from a position. */
-export function subscribeFrame(id: number, channel: string, since: Position | null): Uint8Array {
-  return encode(since === null ? [Command.Subscribe, id, channel] : [Command.Subscribe, id, channel, since.offset, since.epoch]);
+/** `[1, id, channel]`, or `[1, id, channel, offset, epoch]` to recover from a position; flags 1 (join/leave events) appended when asked. */
+export function subscribeFrame(id: number, channel: string, since: Position | null, joinLeave = false): Uint8Array {
+  const frame: unknown[] = since === null ? [Command.Subscribe, id, channel] : [Command.Subscribe, id, channel, since.offset, since.epoch];
+  if (joinLeave) frame.push(1);
+  return encode(frame);
+}
+
+/** `[6, id, channel]`: who is present. */
+export function presenceFrame(id: number, channel: string): Uint8Array {
+  return encode([Command.Presence, id, channel]);
+}
+
+/** `[7, id, channel]`: how many are present. */
+export function presenceCountsFrame(id: number, channel: string): Uint8Array {
+  return encode([Command.PresenceCounts, id, channel]);
+}
+
+function readEntry(value: unknown): PresenceEntry | null {
+  if (value === null || typeof value !== 'object') return null;
+  const { client, user, info } = value as Record<string, unknown>;
+  if (typeof client !== 'string' || (user !== null && typeof user !== 'string')) return null;
+  return { client, user, info: info ?? null };
+}
+
+/** Reads a list of presence entries; null when malformed. */
+export function readEntries(value: unknown): PresenceEntry[] | null {
+  if (!Array.isArray(value)) return null;
+  const entries = value.map(readEntry);
+  return entries.every((e) => e !== null) ? (entries as PresenceEntry[]) : null;
 }
 
 /** `[2, id, channel]`. */
@@ -88,6 +125,12 @@ export function decodeFrame(bytes: Uint8Array): ServerFrame {
     case Frame.Resync:
       if (typeof a === 'string' && typeof b === 'string') return { type: 'resync', channel: a, reason: b };
       break;
+    case Frame.Presence: {
+      const joins = readEntries(b);
+      const leaves = readEntries(c);
+      if (typeof a === 'string' && joins !== null && leaves !== null) return { type: 'presence', channel: a, joins, leaves };
+      break;
+    }
   }
   throw new TypeError(`malformed server frame with opcode ${String(op)}`);
 }

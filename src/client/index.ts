@@ -11,12 +11,14 @@ export {
   type SubscriptionHandlers,
   type SubscriptionOptions,
   type SubscriptionState,
+  type PresenceResult,
+  type PresenceCounts,
   type UnsubscribedEvent,
 } from './subscription';
 export { BroadcasterError, ClientErrorCode, ErrorCode } from './errors';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 export type { Clock } from './clock';
-export type { Position } from './codec';
+export type { Position, PresenceEntry } from './codec';
 export type { DataFormat } from './data';
 export type { TokenSource } from './token';
 export type { WebSocketConstructor } from './websocket-like';

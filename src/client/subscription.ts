@@ -1,6 +1,15 @@
 import { Backoff, type BackoffOptions } from './backoff';
 import type { Clock } from './clock';
-import { readSubscribeResult, subscribeFrame, unsubscribeFrame, type Position } from './codec';
+import {
+  type PresenceEntry,
+  presenceCountsFrame,
+  presenceFrame,
+  readEntries,
+  readSubscribeResult,
+  subscribeFrame,
+  unsubscribeFrame,
+  type Position,
+} from './codec';
 import { fromWireData, type DataFormat } from './data';
 import { Emitter } from './emitter';
 import { BroadcasterError, ClientErrorCode } from './errors';
@@ -54,6 +63,26 @@ export interface SubscriptionEvents {
   subscribed: SubscribedEvent;
   unsubscribed: UnsubscribedEvent;
   error: BroadcasterError;
+  /** A client became present (with the `joinLeave` option). */
+  join: PresenceEntry;
+  /** A client left, or its process died (with the `joinLeave` option). */
+  leave: PresenceEntry;
+}
+
+/** The answer of subscription.presence(). */
+export interface PresenceResult {
+  /** This connection's own client id on the channel (null before the subscribe was answered). */
+  client: string | null;
+  /** Every client present. */
+  entries: PresenceEntry[];
+}
+
+/** The answer of subscription.presenceCounts(). */
+export interface PresenceCounts {
+  /** Connections present. */
+  clients: number;
+  /** Distinct users among them (anonymous connections are not counted). */
+  users: number;
 }
 
 /** Handlers passed to client.subscribe(); each is added as a listener of the event of that name. */
@@ -65,6 +94,8 @@ export interface SubscriptionOptions {
   format?: DataFormat;
   /** A stored position to recover from on the first subscribe (e.g. kept across page loads). */
   since?: Position;
+  /** Receive `join` and `leave` events (channels in the server's presenceNamespaces only; else error 111). */
+  joinLeave?: boolean;
 }
 
 /** What a Subscription needs from its Client. */
@@ -103,6 +134,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     private readonly host: SubscriptionHost,
     private readonly format: DataFormat,
     since: Position | null,
+    private readonly joinLeave = false,
   ) {
     super();
     this.pos = new ChannelPosition(since);
@@ -126,6 +158,29 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     if (!this.host.isConnected()) return;
     if (this.inflight) this.unsubscribeWanted = true;
     else this.sendUnsubscribe();
+  }
+
+  /** Who is present on the channel now, across every server process (the channel must have presence: else error 111). */
+  async presence(): Promise<PresenceResult> {
+    const result = (await this.host.request((id) => presenceFrame(id, this.channel))) as { client?: unknown; entries?: unknown } | null;
+    const entries = readEntries(result?.entries);
+    if (entries === null) throw new BroadcasterError(ClientErrorCode.DecodeFailed, `malformed presence reply for ${this.channel}`);
+    return { client: typeof result?.client === 'string' ? result.client : null, entries };
+  }
+
+  /** How many clients and distinct users are present (O(1) on the server, whatever the channel's size). */
+  async presenceCounts(): Promise<PresenceCounts> {
+    const result = (await this.host.request((id) => presenceCountsFrame(id, this.channel))) as Partial<PresenceCounts> | null;
+    if (typeof result?.clients !== 'number' || typeof result.users !== 'number')
+      throw new BroadcasterError(ClientErrorCode.DecodeFailed, `malformed presence counts reply for ${this.channel}`);
+    return { clients: result.clients, users: result.users };
+  }
+
+  /** @internal A join/leave frame of this channel. */
+  _presence(joins: PresenceEntry[], leaves: PresenceEntry[]): void {
+    if (this.current === 'unsubscribed') return;
+    for (const entry of leaves) this.emit('leave', entry);
+    for (const entry of joins) this.emit('join', entry);
   }
 
   /** @internal The connection opened (or the subscription is new on an open one): subscribe. */
@@ -189,7 +244,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     const generation = this.generation;
     this.inflight = true;
     this.host
-      .request((id) => subscribeFrame(id, this.channel, since))
+      .request((id) => subscribeFrame(id, this.channel, since, this.joinLeave))
       .then(
         (result) => {
           if (generation === this.generation) this.onReply(result, since !== null, reason);

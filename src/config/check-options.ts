@@ -43,5 +43,14 @@ export function checkOptions(options: Options, explicit: ReadonlySet<string>): O
   if (options.redisClusterNodes.length > 0 && /[{}]/.test(options.redisPrefix)) {
     throw new ConfigError('redisPrefix', `--redis-prefix "${options.redisPrefix}" contains { or }: on a Redis Cluster the partition tag must be the first {…} of every key; choose a prefix without braces`);
   }
-  return { ...options, anonymous: keys > 0 ? 'deny' : options.anonymous };
+  const demo = options.demo ? demoSettings(options) : {};
+  return { ...options, ...demo, anonymous: keys > 0 ? 'deny' : options.anonymous };
+}
+
+/** Channel patterns and presence namespace `--demo` adds: clients publish and are present in demo:chat*, nothing else changes. */
+export const DEMO_CHAT_PREFIX = 'demo:chat';
+
+function demoSettings(options: Options): Partial<Options> {
+  const add = (list: readonly string[], item: string): string[] => (list.includes(item) ? [...list] : [...list, item]);
+  return { clientPublish: add(options.clientPublish, `${DEMO_CHAT_PREFIX}*`), presenceNamespaces: add(options.presenceNamespaces, DEMO_CHAT_PREFIX) };
 }

@@ -43,9 +43,13 @@ function describeAllowed(spec: OptionSpec): string {
             ? 'comma-separated host:port entries like 10.0.0.1:7000,10.0.0.2:7000'
             : spec.key === 'trustedNetworks'
             ? 'comma-separated CIDR networks or addresses like 127.0.0.0/8,::1,10.0.0.0/8'
-            : 'comma-separated values';
+            : spec.key === 'presenceNamespaces'
+              ? 'comma-separated channel prefixes like chat:,room.'
+              : 'comma-separated values';
     case 'choice':
       return `one of ${(spec.choices ?? []).join(', ')}`;
+    case 'boolean':
+      return 'true or false (the flag alone means true)';
   }
 }
 
@@ -57,6 +61,7 @@ function coerceList(spec: OptionSpec, raw: unknown, source: string): string[] {
     if ((spec.key === 'clientSubscribe' || spec.key === 'clientPublish') && patternProblem(item) !== null) throw invalid(spec, source, raw);
     if (spec.key === 'allowedOrigins' && !/^https?:\/\/[^/\s]+$/.test(item)) throw invalid(spec, source, raw);
     if (spec.key === 'redisClusterNodes' && clusterNode(item) === null) throw invalid(spec, source, raw);
+    if (spec.key === 'presenceNamespaces' && !/^[A-Za-z0-9_.:@=-]+$/.test(item)) throw invalid(spec, source, raw);
     const network = spec.key === 'trustedNetworks' ? networkProblem(item) : null;
     if (network !== null) throw new ConfigError(spec.key, `invalid trustedNetworks entry ${network} from ${source}: set --${spec.flag} / ${spec.env} to ${describeAllowed(spec)}`);
   }
@@ -123,6 +128,10 @@ function coerce(spec: OptionSpec, raw: unknown, source: string): Options[keyof O
     case 'choice':
       if (typeof raw !== 'string' || !(spec.choices ?? []).includes(raw)) throw invalid(spec, source, raw);
       return raw as Options['anonymous'];
+    case 'boolean':
+      if (raw === true || raw === 'true' || raw === '1') return true;
+      if (raw === false || raw === 'false' || raw === '0') return false;
+      throw invalid(spec, source, raw);
   }
 }
 
@@ -161,7 +170,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     version: { type: 'boolean', short: 'v' },
     [CONFIG_FLAG]: { type: 'string' },
   };
-  for (const spec of OPTION_SPECS) flagOptions[spec.flag] = spec.type === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
+  for (const spec of OPTION_SPECS)
+    flagOptions[spec.flag] = spec.type === 'list' ? { type: 'string', multiple: true } : spec.type === 'boolean' ? { type: 'boolean' } : { type: 'string' };
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({ args: [...argv], options: flagOptions, strict: true, allowPositionals: false }).values as typeof values;
@@ -189,7 +199,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       explicit.add(spec.key);
     }
     const fromFlag = values[spec.flag];
-    if (typeof fromFlag === 'string' || Array.isArray(fromFlag)) {
+    if (typeof fromFlag === 'string' || Array.isArray(fromFlag) || typeof fromFlag === 'boolean') {
       options[spec.key] = coerce(spec, Array.isArray(fromFlag) ? fromFlag.join(',') : fromFlag, `--${spec.flag}`);
       explicit.add(spec.key);
     }

@@ -100,6 +100,14 @@ export interface Options {
   tlsCert: string | null;
   /** PEM private key file matching tlsCert. */
   tlsKey: string | null;
+  /** Channel prefixes whose subscribers are tracked as present (e.g. `chat:`); empty: no presence. */
+  presenceNamespaces: readonly string[];
+  /** Seconds the presence entries of a process that stopped (crashed) live after its last heartbeat (every ttl / 3). */
+  presenceTtl: number;
+  /** Token claim copied into presence entries as `info` (any JSON value). */
+  presenceInfoClaim: string;
+  /** Serve the demo page at /demo (chat with presence, a ticker); enables publishing and presence for its chat channels. */
+  demo: boolean;
 }
 
 /** How one option is given and checked. */
@@ -111,7 +119,7 @@ export interface OptionSpec {
   /** Environment variable name. */
   env: string;
   /** Value type used to parse flag and environment strings. */
-  type: 'integer' | 'string' | 'url' | 'level' | 'policy' | 'namespaces' | 'secret' | 'file' | 'list' | 'choice';
+  type: 'integer' | 'string' | 'url' | 'level' | 'policy' | 'namespaces' | 'secret' | 'file' | 'list' | 'choice' | 'boolean';
   /** Allowed values, for choice options. */
   choices?: readonly string[];
   /** Default value. */
@@ -215,6 +223,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'Address of the admin listener.' },
   { key: 'instance', flag: 'instance', env: 'BROADCASTER_INSTANCE', type: 'integer', default: 0, min: 0, max: 1000,
     help: 'Instance number of this process when a service manager runs one process per unit (systemd broadcaster@N); its admin port is --admin-port + N.' },
+  { key: 'presenceNamespaces', flag: 'presence-namespaces', env: 'BROADCASTER_PRESENCE_NAMESPACES', type: 'list', default: [],
+    help: 'Channel prefixes with presence, comma-separated (e.g. "chat:"): who is subscribed (client id, the token\'s sub and info claim) across every process, join/leave events, GET /v1/channels/{channel}/presence. Empty: no presence.' },
+  { key: 'presenceTtl', flag: 'presence-ttl', env: 'BROADCASTER_PRESENCE_TTL', type: 'integer', default: 15, min: 1, max: 3600,
+    help: 'Seconds the presence entries of a process that died live after its last heartbeat (sent every ttl / 3); after that reads no longer list them and leave events follow.' },
+  { key: 'presenceInfoClaim', flag: 'presence-info-claim', env: 'BROADCASTER_PRESENCE_INFO_CLAIM', type: 'string', default: 'info',
+    help: 'Token claim copied into each presence entry as "info" (any JSON value, e.g. {"name": "Ada"}); absent: null.' },
+  { key: 'demo', flag: 'demo', env: 'BROADCASTER_DEMO', type: 'boolean', default: false,
+    help: 'Serve the demo page at /demo: a chat room (demo:chat) with presence and a ticker (demo:ticker) the server publishes every second. Adds demo:chat* to --client-publish and demo:chat to --presence-namespaces; every other default stays.' },
   ...SECURITY_SPECS,
 ];
 

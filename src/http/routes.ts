@@ -12,6 +12,9 @@ import { HEALTH_BODY, type ReadinessSource, readiness } from './readiness';
 import { sendError, sendJson } from './reply';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws/uws';
 import { registerClientBundleRoute } from './client-bundle-route';
+import { registerPresenceRoutes } from './presence-route';
+import type { PresenceService } from '../presence/presence-service';
+import { registerDemoRoutes } from '../demo/demo-routes';
 
 /** Path of the HTTP publish endpoint; `:channel` is the channel name. */
 export const PUBLISH_ROUTE = '/v1/channels/:channel/publish';
@@ -31,6 +34,10 @@ export interface HttpContext {
   apiAccess: HttpApiAccess;
   /** The process whose readiness /readyz reports. */
   readiness: ReadinessSource;
+  /** Presence, or null without --presence-namespaces. */
+  presence?: PresenceService | null;
+  /** Serve the demo page (--demo). */
+  demo?: boolean;
 }
 
 function methodNotAllowed(allow: string) {
@@ -150,6 +157,8 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: HttpContext): void {
     sendError(res, Failures.upgradeRequired.http, '/ws is the WebSocket endpoint: connect with a WebSocket client', { Upgrade: 'websocket' });
   });
   registerClientBundleRoute(app);
+  registerPresenceRoutes(app, ctx.presence ?? null, (res, req) => authorized(ctx, res, req), methodNotAllowed);
+  if (ctx.demo === true) registerDemoRoutes(app);
   app.any('/*', (res, req) => {
     sendError(res, Failures.notFound.http, `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; see docs/PROTOCOL.md`);
   });

@@ -6,13 +6,20 @@ import { ProtocolError } from './protocol-error';
 
 /** A decoded, validated client command. */
 export type ClientCommand =
-  | { op: Command.Subscribe; id: number; channel: string; since: RecoveryPosition | null }
+  | { op: Command.Subscribe; id: number; channel: string; since: RecoveryPosition | null; joinLeave: boolean }
   | { op: Command.Unsubscribe; id: number; channel: string }
   | { op: Command.Publish; id: number; channel: string; data: Uint8Array | string }
   | { op: Command.Ping; id: number }
-  | { op: Command.Refresh; id: number; token: string };
+  | { op: Command.Refresh; id: number; token: string }
+  | { op: Command.Presence | Command.PresenceCounts; id: number; channel: string };
 
 const MAX_REQUEST_ID = 0xffffffff;
+
+/** Flags of a subscribe command (its last element). */
+export const enum SubscribeFlag {
+  /** Send this subscriber the channel's join and leave events (presence channels). */
+  JoinLeave = 1,
+}
 
 /** A client's last seen position in a channel, from which it asks to recover. */
 export interface RecoveryPosition {
@@ -70,18 +77,24 @@ export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): Client
   }
   switch (op) {
     case Command.Subscribe: {
-      if (frame.length !== 3 && frame.length !== 5) {
+      if (frame.length < 3 || frame.length > 6) {
         throw new ProtocolError(
           ErrorCode.BadRequest,
-          `subscribe takes 3 elements, or 5 with a position [1, id, channel, offset, epoch]; got ${frame.length}`,
+          `subscribe takes 3 elements [1, id, channel], 5 with a position [1, id, channel, offset, epoch], and one more for flags; got ${frame.length}`,
           id,
         );
       }
       const channel = readChannel(frame, id);
-      if (frame.length === 3) return { op, id, channel, since: null };
+      const withPosition = frame.length >= 5;
+      const flags = frame.length === 4 ? frame[3] : frame.length === 6 ? frame[5] : 0;
+      if (flags !== 0 && flags !== SubscribeFlag.JoinLeave) {
+        throw new ProtocolError(ErrorCode.BadRequest, 'subscribe flags must be 0 or 1 (1: send join and leave events)', id);
+      }
+      const joinLeave = flags === SubscribeFlag.JoinLeave;
+      if (!withPosition) return { op, id, channel, since: null, joinLeave };
       const position = checkPosition(typeof frame[3] === 'bigint' ? Number(frame[3]) : frame[3], frame[4]);
       if (typeof position === 'string') throw new ProtocolError(ErrorCode.BadRequest, position, id);
-      return { op, id, channel, since: position };
+      return { op, id, channel, since: position, joinLeave };
     }
     case Command.Unsubscribe:
       expectLength(frame, 3, 'unsubscribe', id);
@@ -109,6 +122,10 @@ export function decodeCommand(bytes: Uint8Array, maxMessageSize: number): Client
         throw new ProtocolError(ErrorCode.BadRequest, 'refresh takes [5, id, token] with the token as a msgpack str', id);
       return { op, id, token };
     }
+    case Command.Presence:
+    case Command.PresenceCounts:
+      expectLength(frame, 3, op === Command.Presence ? 'presence' : 'presence counts', id);
+      return { op, id, channel: readChannel(frame, id) };
     default:
       throw new ProtocolError(ErrorCode.UnknownCommand, `unknown opcode ${String(op)}`, id);
   }

@@ -28,6 +28,8 @@ export const ErrorCode = {
   RateLimited: 109,
   /** A refresh token was refused (bad signature, expired, other user, malformed). */
   InvalidToken: 110,
+  /** Presence was asked of a channel outside `presenceNamespaces`. */
+  PresenceDisabled: 111,
   /** An unexpected server-side failure; the connection stays usable. */
   Internal: 500,
 } as const;
@@ -92,6 +94,8 @@ export const Failures = Object.freeze({
   rateLimited: { reply: ErrorCode.RateLimited },
   /** A refresh token was refused, or there is no token to refresh. */
   invalidToken: { reply: ErrorCode.InvalidToken },
+  /** Presence asked of a channel outside `presenceNamespaces` (command or HTTP). */
+  presenceDisabled: { reply: ErrorCode.PresenceDisabled, http: http(404, 'no_presence') },
   /** The token expired without a refresh. */
   tokenExpired: { close: CloseCode.TokenExpired },
   /** A slow consumer under the close policy, or a catch-up that cannot keep up. */

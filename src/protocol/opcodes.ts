@@ -5,6 +5,8 @@ export const enum Command {
   Publish = 3,
   Ping = 4,
   Refresh = 5,
+  Presence = 6,
+  PresenceCounts = 7,
 }
 
 /** Opcodes of server-to-client frames. */
@@ -14,6 +16,7 @@ export const enum Frame {
   Error = 2,
   Subscribed = 3,
   Resync = 4,
+  Presence = 5,
 }
 
 // Reply and close codes live in the error catalogue (./errors.ts), with their HTTP forms.

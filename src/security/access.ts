@@ -15,15 +15,19 @@ export class Access {
   readonly subject: string | null;
   /** When the token expires (ms since the epoch), or null. */
   readonly expiresAt: number | null;
+  /** The token's presence info claim (`--presence-info-claim`), or null. */
+  readonly info: unknown;
   constructor(
     private readonly serverSubscribe: ChannelPatterns,
     private readonly serverPublish: ChannelPatterns,
     private readonly grants: Grants,
     subject: string | null,
     expiresAt: number | null,
+    info: unknown = null,
   ) {
     this.subject = subject;
     this.expiresAt = expiresAt;
+    this.info = info;
   }
 
   /** True when this connection may subscribe to `channel`. */

@@ -15,6 +15,8 @@ export interface TokenClaims {
   subscribe: string[] | null;
   /** Channel patterns the user may publish to (`publish` claim), or null: no restriction beyond the server's. */
   publish: string[] | null;
+  /** Every claim of the verified payload (presence copies its info claim from here). */
+  payload: Readonly<Record<string, unknown>>;
 }
 
 /** A token was refused; the message says why (sent to the client). */
@@ -119,6 +121,7 @@ export class JwtVerifier {
       expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null,
       subscribe: readPatterns(payload, 'subscribe'),
       publish: readPatterns(payload, 'publish'),
+      payload,
     };
   }
 }

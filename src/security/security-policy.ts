@@ -29,8 +29,10 @@ export class SecurityPolicy {
   private readonly grantCache = new Map<string, Grants>();
   private readonly subscribe: ChannelPatterns;
   private readonly publish: ChannelPatterns;
+  private readonly infoClaim: string;
 
   constructor(options: Readonly<Options>) {
+    this.infoClaim = options.presenceInfoClaim;
     this.verifier = JwtVerifier.fromOptions(options);
     this.subscribe = new ChannelPatterns(options.clientSubscribe);
     this.publish = new ChannelPatterns(options.clientPublish);
@@ -49,7 +51,7 @@ export class SecurityPolicy {
 
   /** Access for a verified token; connections whose tokens grant the same channels share their patterns. */
   accessFor(claims: TokenClaims): Access {
-    return new Access(this.subscribe, this.publish, this.grantsFor(claims), claims.subject, claims.expiresAt);
+    return new Access(this.subscribe, this.publish, this.grantsFor(claims), claims.subject, claims.expiresAt, claims.payload[this.infoClaim] ?? null);
   }
 
   private grantsFor(claims: TokenClaims): Grants {

@@ -2,12 +2,13 @@ import type { ClientCommand } from '../protocol/commands';
 import { Command, ErrorCode } from '../protocol/opcodes';
 import { type TokenClaims, TokenError } from '../security/jwt-verifier';
 import type { Connection, SessionDeps } from './connection';
+import { presenceCommand } from './presence-commands';
 
 /** Runs one decoded command of a connection; every command is answered by exactly one reply. */
 export function runCommand(deps: SessionDeps, conn: Connection, cmd: ClientCommand): void {
   switch (cmd.op) {
     case Command.Subscribe:
-      conn.subscribe(cmd.id, cmd.channel, cmd.since);
+      conn.subscribe(cmd.id, cmd.channel, cmd.since, cmd.joinLeave);
       return;
     case Command.Unsubscribe:
       conn.unsubscribe(cmd.id, cmd.channel);
@@ -20,6 +21,10 @@ export function runCommand(deps: SessionDeps, conn: Connection, cmd: ClientComma
       return;
     case Command.Refresh:
       refresh(deps, conn, cmd.id, cmd.token);
+      return;
+    case Command.Presence:
+    case Command.PresenceCounts:
+      presenceCommand(deps, conn, cmd.id, cmd.channel, cmd.op === Command.PresenceCounts);
       return;
   }
 }

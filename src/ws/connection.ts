@@ -11,6 +11,8 @@ import type { ServerStats } from '../stats';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from './slow-consumer-close';
 import type { WebSocket } from '../uws/uws';
 import type { ConnectRequest } from './connect-request';
+import type { PresenceService } from '../presence/presence-service';
+import { SessionPresence } from './session-presence';
 import { type CatchUpSocket, type SubscribeResult, subscribeWithPosition } from './recovery';
 import { type Expiring, TOKEN_EXPIRED_REASON, type TokenExpiry } from './token-expiry';
 
@@ -49,6 +51,8 @@ export interface SessionDeps {
   readonly connections: Set<Connection>;
   /** True once shutdown started: no new connections or commands. */
   isShuttingDown(): boolean;
+  /** Presence of the channels in --presence-namespaces, or null when there are none. */
+  readonly presence: PresenceService | null;
 }
 
 /**
@@ -70,6 +74,8 @@ export class Connection implements CatchUpSocket, Expiring {
   private subscriptions = 0;
   /** Inbound rate-limit state, created by the first command (most subscribers never send one). */
   private bucket: Bucket | null = null;
+  /** Presence state, made by the first presence channel. */
+  private presenceState: SessionPresence | null = null;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -84,6 +90,11 @@ export class Connection implements CatchUpSocket, Expiring {
   /** When the token expires (ms since 1970), or null. */
   get expiresAt(): number | null {
     return this.access.expiresAt;
+  }
+
+  /** This connection's presence client id, or null before it was present on any channel. */
+  get presenceClient(): string | null {
+    return this.presenceState?.client ?? null;
   }
 
   /** Number of channels this connection holds (subscribed or being subscribed). */
@@ -108,6 +119,7 @@ export class Connection implements CatchUpSocket, Expiring {
     this.count(request.channels.length);
     const plain: string[] = [];
     for (const channel of request.channels) {
+      void this.present(channel, false);
       const since = request.since.get(channel) ?? null;
       if (since === null && !request.positions) {
         socket.subscribe(channel);
@@ -156,9 +168,13 @@ export class Connection implements CatchUpSocket, Expiring {
   }
 
   /** The subscribe command: checks, then subscribes (from a position when `since` is given) and replies. */
-  subscribe(id: number, channel: string, since: RecoveryPosition | null): void {
+  subscribe(id: number, channel: string, since: RecoveryPosition | null, joinLeave = false): void {
     if (!this.access.canSubscribe(channel)) {
       this.replyError(id, ErrorCode.Forbidden, `not allowed to subscribe to ${channel}`);
+      return;
+    }
+    if (joinLeave && this.deps.presence?.covers(channel) !== true) {
+      this.replyError(id, ErrorCode.PresenceDisabled, `${channel} is outside --presence-namespaces: it has no join and leave events`);
       return;
     }
     if (this.isPending(channel)) {
@@ -176,7 +192,10 @@ export class Connection implements CatchUpSocket, Expiring {
     // The reply follows the broker's confirmation: a publication after the reply reaches us.
     // Subscribing again with a position while subscribed is a resync: leave the topic, recover, rejoin.
     this.join(channel, since, this.deps.hub.hold([channel]), already && since !== null).then(
-      (result) => this.reply(id, result),
+      (result) => {
+        if (this.closed) return;
+        this.present(channel, joinLeave).then(() => this.reply(id, result));
+      },
       (err: Error) => {
         if (!this.closed) {
           // A failed resync keeps the live subscription it started from; a new one is undone.
@@ -194,7 +213,10 @@ export class Connection implements CatchUpSocket, Expiring {
       this.replyError(id, ErrorCode.SubscriptionInProgress, `a subscribe of ${channel} is still in progress on this connection`);
       return;
     }
-    if (!this.closed && this.socket?.unsubscribe(channel) === true) this.count(-1);
+    if (!this.closed && this.socket?.unsubscribe(channel) === true) {
+      this.count(-1);
+      this.presenceState?.absent(channel, this.socket);
+    }
     this.reply(id);
   }
 
@@ -266,6 +288,7 @@ export class Connection implements CatchUpSocket, Expiring {
     this.closed = true;
     this.socket = null;
     this.deps.connections.delete(this);
+    this.presenceState?.closed();
     stats.connectionsClosed++;
     stats.subscriptions -= this.subscriptions;
   }
@@ -285,6 +308,14 @@ export class Connection implements CatchUpSocket, Expiring {
     // Without a hold to wait for, recovery starts in this turn: its recording misses nothing.
     const done = held === null ? run() : held.then(run);
     return done.finally(() => this.pending?.delete(channel));
+  }
+
+  /** Marks this connection present on `channel` when it has presence; resolves once join/leave events (when asked for) flow. */
+  private present(channel: string, listen: boolean): Promise<void> {
+    const service = this.deps.presence;
+    if (service === null || !service.covers(channel)) return Promise.resolve();
+    this.presenceState ??= new SessionPresence(service);
+    return this.presenceState.present(channel, this.access.subject, this.access.info, listen, this.socket);
   }
 
   /** The one place a connection's subscription count changes (and the process total with it). */

@@ -3,6 +3,7 @@ import { runCommand } from './commands';
 import type { ConnectionRef } from './connection';
 import { upgradeHandler, type WsDeps } from './handshake';
 import { SlowConsumerClose } from './slow-consumer-close';
+import { LISTENER_TOPIC_PREFIX } from '../presence/presence-service';
 
 /** Path of the WebSocket endpoint. */
 export const WS_PATH = '/ws';
@@ -43,7 +44,9 @@ export function createWsBehavior(ctx: WsDeps, onTopicCount: (channel: string, ne
       if (cmd !== null) runCommand(ctx, conn, cmd);
     },
     subscription: (_ws: WebSocket<ConnectionRef>, topic: ArrayBuffer, newCount: number, oldCount: number): void => {
-      onTopicCount(Buffer.from(topic).toString('latin1'), newCount, oldCount);
+      const name = Buffer.from(topic).toString('latin1');
+      // Join/leave listener topics are presence's own (counted there), not channels of the hub.
+      if (!name.startsWith(LISTENER_TOPIC_PREFIX)) onTopicCount(name, newCount, oldCount);
     },
     // Called by the current uWS build for each frame it did not send to a socket over maxBackpressure.
     dropped: (ws: WebSocket<ConnectionRef>): void => {

@@ -163,7 +163,8 @@ export function recoverySuite(name: string, start: (args: string[]) => Promise<S
       await assert.rejects(connect('?channels=a&positions=yes'), (err: Error & { status?: number }) => err.status === 400);
       const c = await connect('');
       assert.deepEqual((await c.command(Command.Subscribe, 'a', -1, 'e')).slice(0, 3), [2, 1, 100]);
-      assert.deepEqual((await c.command(Command.Subscribe, 'a', 1)).slice(0, 3), [2, 2, 100]);
+      assert.deepEqual((await c.command(Command.Subscribe, 'a', 7)).slice(0, 3), [2, 2, 100], 'a 4th element is the flags (0 or 1)');
+      assert.deepEqual((await c.command(Command.Subscribe, 'a', 1)).slice(0, 3), [2, 3, 111], 'join/leave events on a channel without presence');
     });
 
     test('a recovering client that disconnects repeatedly ends with the complete sequence', { timeout: 60_000 }, async () => {

@@ -28,7 +28,7 @@ describe('Redis faults', { timeout: 240_000 }, () => {
   });
 
   test('Redis killed and restarted mid-test: not ready meanwhile, then every channel is subscribed again', { timeout: 60_000 }, async () => {
-    const a = await ServerProcess.start([...BASE, '--redis-url', redis.url]);
+    const a = await ServerProcess.start([...BASE, '--redis-url', redis.url, '--presence-namespaces', 'f:']);
     const b = await ServerProcess.start([...BASE, '--redis-url', redis.url]);
     processes.push(a, b);
     const onA = await TestClient.connect(a.wsUrl('?channels=f:1,f:2'));
@@ -42,6 +42,8 @@ describe('Redis faults', { timeout: 240_000 }, () => {
     const down = await readyz(a);
     assert.equal(down.body.status, 'not_ready');
     assert.match(down.body.reason ?? '', /redis/);
+    const presence = await fetch(`${a.http}/v1/channels/f:1/presence`, { signal: AbortSignal.timeout(10_000) });
+    assert.deepEqual([presence.status, ((await presence.json()) as { error: string }).error], [503, 'broker_unavailable'], 'presence cannot be read while Redis is down');
     const failed = await httpPublish(a.http, 'f:1', 'while down');
     assert.deepEqual([failed.status, failed.json.error], [503, 'broker_unavailable']);
     const wsFailed = await onA.command(3, 'f:2', 'while down');

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, pingFrame, publishFrame, refreshFrame, subscribeFrame, unsubscribeFrame } from '../../src/client/codec';
+import {
+  decodeFrame,
+  pingFrame,
+  presenceCountsFrame,
+  presenceFrame,
+  publishFrame,
+  refreshFrame,
+  subscribeFrame,
+  unsubscribeFrame,
+} from '../../src/client/codec';
+import { encodePresenceFrame } from '../../src/presence/presence-frame';
 import { decodeCommand, encodeError, encodeReply, encodeResync, encodeSubscribed } from '../../src/protocol/commands';
 import { encodeSequencedEnvelope, encodeData, parseEnvelope } from '../../src/protocol/envelope';
 import { Command, ErrorCode } from '../../src/protocol/opcodes';
@@ -20,6 +30,9 @@ test('every frame the server encodes decodes to its type and fields in the SDK c
     result: { offset: 2, epoch: 'e', recovered: true },
   });
   assert.deepEqual(decodeFrame(encodeResync('news', 'epoch changed')), { type: 'resync', channel: 'news', reason: 'epoch changed' });
+  const ada = { client: 'n1.1', user: 'ada', info: { name: 'Ada' } };
+  const anon = { client: 'n1.2', user: null, info: null };
+  assert.deepEqual(decodeFrame(encodePresenceFrame('chat:1', [ada], [anon])), { type: 'presence', channel: 'chat:1', joins: [ada], leaves: [anon] });
 });
 
 test('bytes that are not a documented frame are refused', () => {
@@ -35,15 +48,31 @@ test('bytes that are not a documented frame are refused', () => {
 });
 
 test('the SDK command encoders write what the server decodes', () => {
-  assert.deepEqual(decodeCommand(Buffer.from(subscribeFrame(1, 'a', null)), 100), { op: Command.Subscribe, id: 1, channel: 'a', since: null });
+  assert.deepEqual(decodeCommand(Buffer.from(subscribeFrame(1, 'a', null)), 100), {
+    op: Command.Subscribe,
+    id: 1,
+    channel: 'a',
+    since: null,
+    joinLeave: false,
+  });
   assert.deepEqual(decodeCommand(Buffer.from(subscribeFrame(2, 'a', { offset: 5, epoch: 'e' })), 100), {
     op: Command.Subscribe,
     id: 2,
     channel: 'a',
     since: { offset: 5, epoch: 'e' },
+    joinLeave: false,
   });
   assert.deepEqual(decodeCommand(Buffer.from(unsubscribeFrame(3, 'a')), 100), { op: Command.Unsubscribe, id: 3, channel: 'a' });
   assert.deepEqual(decodeCommand(Buffer.from(publishFrame(4, 'a', 'x')), 100), { op: Command.Publish, id: 4, channel: 'a', data: 'x' });
   assert.deepEqual(decodeCommand(Buffer.from(pingFrame(5)), 100), { op: Command.Ping, id: 5 });
   assert.deepEqual(decodeCommand(Buffer.from(refreshFrame(6, 'tok')), 100), { op: Command.Refresh, id: 6, token: 'tok' });
+  assert.deepEqual(decodeCommand(Buffer.from(subscribeFrame(7, 'a', null, true)), 100), {
+    op: Command.Subscribe,
+    id: 7,
+    channel: 'a',
+    since: null,
+    joinLeave: true,
+  });
+  assert.deepEqual(decodeCommand(Buffer.from(presenceFrame(8, 'a')), 100), { op: Command.Presence, id: 8, channel: 'a' });
+  assert.deepEqual(decodeCommand(Buffer.from(presenceCountsFrame(9, 'a')), 100), { op: Command.PresenceCounts, id: 9, channel: 'a' });
 });

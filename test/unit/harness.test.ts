@@ -89,6 +89,6 @@ test('the recovering client counts the repairs it makes itself: a subscribe from
   while ((client.logs.get('c')?.data.length ?? 0) < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.deepEqual(client.logs.get('c')?.data, ['m1', 'm2', 'm3']);
   assert.equal(client.repairs, 1);
-  assert.deepEqual(commands, [{ op: 1, id: 1, channel: 'c', since: { offset: 1, epoch: 'e' } }]);
+  assert.deepEqual(commands, [{ op: 1, id: 1, channel: 'c', since: { offset: 1, epoch: 'e' }, joinLeave: false }]);
   assert.deepEqual(client.positions.get('c'), { offset: 3, epoch: 'e' });
 });

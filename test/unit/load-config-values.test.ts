@@ -250,12 +250,20 @@ test('every option takes a value from its flag and from its environment variable
           ? '10.0.0.0/8'
           : spec.key === 'redisClusterNodes'
             ? '127.0.0.1:7000'
-            : 'a:*';
+            : spec.key === 'presenceNamespaces'
+              ? 'chat:'
+              : 'a:*';
     if (spec.type === 'namespaces') return 'a:=1/1';
     return Array.isArray(spec.default) ? 'a' : String(spec.default ?? 'x');
   };
   const companions: Record<string, string[]> = { tlsCert: ['--tls-key', pem], tlsKey: ['--tls-cert', pem] };
   for (const spec of OPTION_SPECS) {
+    if (spec.type === 'boolean') {
+      // A switch: the flag takes no value; the environment variable takes true/false.
+      assert.equal(run([`--${spec.flag}`])[spec.key], true, `--${spec.flag}`);
+      assert.equal(run([], { [spec.env]: 'true' })[spec.key], true, spec.env);
+      continue;
+    }
     const value = sample(spec);
     const fromFlag = run([`--${spec.flag}`, value, ...(companions[spec.key] ?? [])]);
     const fromEnv = run(companions[spec.key] ?? [], { [spec.env]: value });

@@ -54,7 +54,9 @@ export function documentedKeys(): Map<string, string[]> {
         ? 'publish'
         : heading.includes('/history')
           ? 'history'
-          : heading;
+          : heading.includes('/presence')
+            ? 'presence'
+            : heading;
     for (const row of rows) {
       const statuses = row[0]!.split('/').map((s) => s.trim());
       const errors = row[1]!.split('/').map(unquote);

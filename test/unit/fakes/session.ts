@@ -40,6 +40,7 @@ export async function fakeProcess(overrides: Partial<SessionDeps> = {}) {
     expiry,
     connections: new Set(),
     isShuttingDown: () => false,
+    presence: null,
     ...overrides,
   };
   const anonymous = security.anonymous;
