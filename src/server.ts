@@ -71,6 +71,7 @@ export class BroadcasterServer {
   readonly policies: HistoryPolicies;
   private readonly expiry = new TokenExpiry();
   private readonly app: TemplatedApp;
+  private readonly hub: ChannelHub;
   private readonly connectionSet = new Set<Connection>();
   private listenSocket: us_listen_socket | null = null;
   private boundPort = 0;
@@ -95,7 +96,8 @@ export class BroadcasterServer {
       this.options.tlsCert !== null && this.options.tlsKey !== null
         ? uws.SSLApp({ cert_file_name: this.options.tlsCert, key_file_name: this.options.tlsKey })
         : uws.App();
-    const hub = new ChannelHub(this.app, this.broker, this.stats, this.logger, this.options.compression !== 'off');
+    const hub = new ChannelHub(this.app, this.broker, this.stats, this.logger, this.options.compression !== 'off', this.options.fanoutWindowMs);
+    this.hub = hub;
     const ws: WsDeps = {
       options: this.options,
       maxSubscriptions: this.options.maxSubscriptionsPerConnection,
@@ -189,6 +191,7 @@ export class BroadcasterServer {
       this.listenSocket = null;
     }
     const count = this.connectionSet.size;
+    this.hub.drain();
     for (const conn of [...this.connectionSet]) conn.end(CloseCode.GoingAway, SHUTDOWN_REASON);
     this.logger.info({ clients: count }, 'shutdown: closed clients');
     this.expiry.stop();

@@ -84,11 +84,8 @@ export function summarize(runs: readonly SystemRun[]): SummaryRow[] {
     };
   });
   for (const row of rows) {
-    // HTTP-fed systems compare with the HTTP-fed limit when it ran, the others with the Redis-fed limit
-    const ref = row.system === 'bc-memory' || row.system === 'limit-http' ? 'limit-http' : 'limit';
-    const limit =
-      rows.find((r) => r.workload === row.workload && r.system === ref && r.runs > 0) ??
-      rows.find((r) => r.workload === row.workload && r.system === 'limit' && r.runs > 0);
+    // every system compares with the limit (HTTP-fed, no broker; `limit-http` is its former name)
+    const limit = rows.find((r) => r.workload === row.workload && (r.system === 'limit' || r.system === 'limit-http') && r.runs > 0);
     if (limit === undefined || row.runs === 0) continue;
     if (limit.deliveredPerSec.median > 0) row.throughputVsLimit = round2(row.deliveredPerSec.median / limit.deliveredPerSec.median);
     if (limit.serverCpuUsPerMsg.median > 0) row.cpuVsLimit = round2(row.serverCpuUsPerMsg.median / limit.serverCpuUsPerMsg.median);
@@ -240,6 +237,7 @@ export function checkTargets(rows: readonly SummaryRow[]): TargetCheck[] {
       status: (c.throughput ?? 0) >= 1 - max && (c.cpu ?? 99) <= 1 + max ? 'met' : 'missed',
     });
   }
+  out.push(...productionTargets(rows));
   const d = find(rows, 'd', 'bc-redis-1') ?? find(rows, 'd', 'bc-redis-n');
   out.push(
     d === undefined
@@ -250,5 +248,41 @@ export function checkTargets(rows: readonly SummaryRow[]): TargetCheck[] {
           status: d.allOk && d.lostTotal === 0 && d.p99.median <= 100 ? 'met' : 'missed',
         },
   );
+  return out;
+}
+
+/**
+ * Issue 14: the production path and the embedded default against the limit on (a), both
+ * publisher patterns: >= 1.0x delivered msg/s, zero loss, p99 <= 1.2x; at 10 msg/s p50 within 1 ms.
+ */
+function productionTargets(rows: readonly SummaryRow[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const workload of ['a100', 'a100-c32', 'a1000', 'a1000-c32']) {
+    const limit = find(rows, workload, 'limit') ?? find(rows, workload, 'limit-http');
+    for (const system of ['bc-prod-1', 'bc-prod-n', 'bc-embedded'] as const) {
+      const row = find(rows, workload, system);
+      const target = `${workload}: ${system} >= 1.0x limit delivered/s, zero loss, p99 <= 1.2x limit`;
+      if (row === undefined || limit === undefined || row.runs === 0 || limit.runs === 0) continue;
+      const p99 = limit.p99.median > 0 ? round2(row.p99.median / limit.p99.median) : 0;
+      out.push({
+        target,
+        measured: `${row.throughputVsLimit}x delivered/s, lost ${row.lostTotal}, p99 ${p99}x, ${row.cpuVsLimit}x server CPU per message`,
+        status: (row.throughputVsLimit ?? 0) >= 1 && row.lostTotal === 0 && row.allOk && p99 <= 1.2 ? 'met' : 'missed',
+      });
+    }
+  }
+  for (const workload of ['a10', 'a10-c32']) {
+    const limit = find(rows, workload, 'limit') ?? find(rows, workload, 'limit-http');
+    for (const system of ['bc-prod-1', 'bc-embedded'] as const) {
+      const row = find(rows, workload, system);
+      if (row === undefined || limit === undefined || row.runs === 0 || limit.runs === 0) continue;
+      const diff = Math.round((row.p50.median - limit.p50.median) * 100) / 100;
+      out.push({
+        target: `${workload}: ${system} publish->deliver p50 within 1 ms of the limit's`,
+        measured: `p50 ${row.p50.median} ms vs ${limit.p50.median} ms (${diff >= 0 ? '+' : ''}${diff} ms)`,
+        status: diff <= 1 ? 'met' : 'missed',
+      });
+    }
+  }
   return out;
 }

@@ -136,7 +136,7 @@ export async function benchToken(secret: string, sub = 'loadtest'): Promise<stri
 
 /** Runs one system under one workload, with a fresh private Redis when it needs one. */
 export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, run: number): Promise<SystemRun> {
-  const spec = systemSpec(id, id === 'bc-redis-n' ? (w.processes ?? cfg.processes) : (w.processes ?? 1));
+  const spec = systemSpec(id, id === 'bc-redis-n' || id === 'bc-prod-n' ? (w.processes ?? cfg.processes) : (w.processes ?? 1));
   const separate = w.separatePorts === true && !spec.supervised && spec.processes > 1;
   const why = spec.unavailable();
   if (why !== null) return emptyRun(w, id, spec.label, run, spec.processes, `skipped: ${why}`);
@@ -196,6 +196,7 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
         publisherId: 0,
         lanes: 4,
         maxInFlight: 10_000,
+        httpInFlight: w.httpInFlight ?? 0,
       },
     };
     const result = await runLoad(o, {
