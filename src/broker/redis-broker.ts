@@ -144,6 +144,10 @@ export class RedisBroker implements Broker {
     return this.streams.publish(channel, data);
   }
 
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+    return this.streams.publishMany(channel, data);
+  }
+
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
     return this.streams.history(channel, since, limit);
   }

@@ -3,11 +3,21 @@ import type { HistoryPolicies } from '../config/history-policy';
 import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
 import type { HistoryEntry, HistoryPage, StreamPosition } from './broker';
 import { newEpoch } from './epoch';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts';
+import { HISTORY_SCRIPT, PUBLISH_MANY_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts';
 
 /** The scripted commands defined on a connection. */
 interface ScriptedRedis {
   bcPublish(stream: string, meta: string, data: Buffer, size: number, ttl: number, metaTtl: number, channel: string, epoch: string): Promise<[number, string]>;
+  bcPublishMany(
+    stream: string,
+    meta: string,
+    size: number,
+    ttl: number,
+    metaTtl: number,
+    channel: string,
+    epoch: string,
+    ...data: Buffer[]
+  ): Promise<[number, string]>;
   bcHistoryBuffer(stream: string, meta: string, since: number, limit: number, metaTtl: number, epoch: string): Promise<Array<Buffer | number>>;
 }
 
@@ -27,6 +37,7 @@ export class RedisStreams {
     private readonly metaTtl: number,
   ) {
     conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+    conn.defineCommand('bcPublishMany', { numberOfKeys: 2, lua: PUBLISH_MANY_SCRIPT });
     conn.defineCommand('bcHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
     this.scripted = conn as unknown as ScriptedRedis;
     // The connection does not resend unanswered commands (autoResendUnfulfilledCommands: false),
@@ -67,6 +78,34 @@ export class RedisStreams {
         Math.max(this.metaTtl, policy.ttl),
         this.prefix + channel,
         newEpoch(),
+      ),
+    );
+    return { offset: Number(offset), epoch: String(epoch) };
+  }
+
+  /**
+   * Publishes several data on one channel in order, in one call: with history, one script gives
+   * them consecutive offsets (each stored and fanned out with its own); resolves with the position
+   * of the last, or null without history.
+   */
+  async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+    const policy = this.policies.for(channel);
+    const elements = data.map(encodeData);
+    if (policy.size === 0) {
+      const key = this.prefix + channel;
+      await Promise.all(elements.map((element) => this.answered(() => this.conn.publish(key, encodeUnsequencedEnvelope(element)))));
+      return null;
+    }
+    const [offset, epoch] = await this.answered(() =>
+      this.scripted.bcPublishMany(
+        `${this.prefix}h:${channel}`,
+        `${this.prefix}m:${channel}`,
+        policy.size,
+        policy.ttl,
+        Math.max(this.metaTtl, policy.ttl),
+        this.prefix + channel,
+        newEpoch(),
+        ...elements,
       ),
     );
     return { offset: Number(offset), epoch: String(epoch) };

@@ -32,6 +32,8 @@ export interface Options {
   logLevel: LogLevel;
   /** Largest publication data accepted, in bytes (WebSocket publish and HTTP body). */
   maxMessageSize: number;
+  /** Largest batch publish body (POST /v1/publish), in bytes. */
+  maxBatchBytes: number;
   /** Most channels one connection may subscribe to. */
   maxSubscriptionsPerConnection: number;
   /** Bytes queued for one slow client before it is disconnected. */
@@ -173,6 +175,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'maxMessageSize', flag: 'max-message-size', env: 'BROADCASTER_MAX_MESSAGE_SIZE', type: 'integer',
     default: 65536, min: 1, max: 16 * 1024 * 1024,
     help: 'Largest publication data in bytes, over WebSocket and HTTP.' },
+  { key: 'maxBatchBytes', flag: 'max-batch-bytes', env: 'BROADCASTER_MAX_BATCH_BYTES', type: 'integer',
+    default: 1024 * 1024, min: 1, max: 64 * 1024 * 1024,
+    help: 'Largest body of a batch publish (POST /v1/publish) in bytes; each item\'s data is also limited by --max-message-size.' },
   { key: 'maxSubscriptionsPerConnection', flag: 'max-subscriptions-per-connection',
     env: 'BROADCASTER_MAX_SUBSCRIPTIONS_PER_CONNECTION', type: 'integer', default: 1024, min: 1, max: 1_000_000,
     help: 'Most channels one connection may subscribe to.' },
