@@ -26,6 +26,7 @@ const USAGE = `usage: compare [options]
   --subscribers N    override every workload's subscribers
   --http-in-flight N HTTP-fed systems: N publishes in flight over N connections (0: sequential on one
                      keep-alive connection per lane); overrides the workloads' own (*-c32: 32)
+  --drain S          seconds to wait for deliveries after the last publish (default 30)
   --gen-workers N    generator worker processes (default: one per 15k subscribers)
   --out FILE         JSON (default loadtest/results/compare-<time>.json)
   --verbose          generator progress lines`;
@@ -33,7 +34,7 @@ const USAGE = `usage: compare [options]
 async function main(): Promise<void> {
   const f = parseFlags(
     process.argv.slice(2),
-    ['workloads', 'systems', 'processes', 'repeat', 'duration', 'subscribers', 'gen-workers', 'out', 'http-in-flight'],
+    ['workloads', 'systems', 'processes', 'repeat', 'duration', 'subscribers', 'gen-workers', 'out', 'http-in-flight', 'drain'],
     ['verbose'],
     USAGE,
   );
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     repeat: num(f, 'repeat', 1, 1, 20),
     generatorWorkers: num(f, 'gen-workers', 1, 1, 32),
     verbose: bool(f, 'verbose'),
+    drainMs: num(f, 'drain', 30, 1, 300) * 1000,
     log: (line) => process.stdout.write(`${line}\n`),
   };
   const environment = describeEnvironment();

@@ -30,6 +30,8 @@ export interface CompareConfig {
   generatorWorkers: number;
   /** print generator progress lines */
   verbose: boolean;
+  /** drain window after the last publish, ms (default 30 s) */
+  drainMs?: number;
   /** log function for runner messages */
   log: (line: string) => void;
 }
@@ -183,7 +185,7 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
       handshakeTimeoutMs: 20_000,
       connectPhaseMs: w.connectPhaseMs ?? 180_000,
       settleMs: 1000,
-      drainMs: 30_000,
+      drainMs: cfg.drainMs ?? 30_000,
       quiet: !cfg.verbose,
       publisher: {
         via: spec.via,

@@ -18,6 +18,8 @@ export const SYSTEM_IDS = [
   'bc-prod-n',
   'bc-embedded',
   'bc-embedded-w0',
+  'bc-prod-1-before',
+  'bc-embedded-before',
   'bc-memory',
   'bc-redis-1',
   'bc-redis-history',
@@ -30,6 +32,13 @@ export const SYSTEM_IDS = [
   'bc-uws-current-20',
   'bc-uws-current-24',
 ] as const;
+
+/**
+ * `bc-prod-1-before` and `bc-embedded-before` run the broadcaster of an older build for
+ * before/after figures in one run: this environment variable names its dist folder (a
+ * `npx tsc --outDir DIR` of the older commit inside this checkout, so node_modules resolve).
+ */
+export const BEFORE_DIST_ENV = 'BC_BENCH_BEFORE_DIST';
 
 /**
  * Node binaries for the uWS build comparison (`bc-uws-*`): environment variables naming a
@@ -181,6 +190,24 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
         command: bc(true, processes),
         unavailable: needFile(BROADCASTER),
       };
+    case 'bc-prod-1-before':
+    case 'bc-embedded-before': {
+      const dir = process.env[BEFORE_DIST_ENV] ?? '';
+      const main = path.join(dir, 'src', 'cli', 'main.js');
+      const redis = id === 'bc-prod-1-before';
+      return {
+        ...rawOnWs,
+        label: redis ? 'broadcaster production x1, before' : 'broadcaster embedded, before',
+        via: 'http',
+        needsRedis: redis,
+        processes: 1,
+        command: (port, redisUrl) => {
+          const c = bc(redis)(port, redisUrl);
+          return { ...c, args: [main, ...c.args.slice(1)] };
+        },
+        unavailable: () => (dir === '' ? `set ${BEFORE_DIST_ENV} to an older build's dist folder` : needFile(main)()),
+      };
+    }
     case 'bc-embedded':
     case 'bc-embedded-w0':
     case 'bc-memory':
