@@ -5,6 +5,11 @@ import type { MessageHandler } from '../broker/broker';
  * turn: uWS then writes them to each subscriber together (many frames per socket write). The
  * first publication after a quiet window goes out at once, so a low publication rate pays no
  * latency; while publications keep arriving, each window's are delivered when it ends, in order.
+ *
+ * A window opens in the loop iteration after a fan-out, not at once: uWS writes a turn's frames
+ * at the end of that iteration, which takes long under load, and a window measured from before
+ * those writes would end as soon as they are done, gathering nothing. Opened afterwards, it lasts
+ * `windowMs` of loop time in which requests and Redis replies keep flowing.
  */
 export class FanoutWindow {
   /** Gathered publications: channel, envelope, channel, envelope, … */
@@ -30,7 +35,11 @@ export class FanoutWindow {
   }
 
   private open(): void {
-    this.timer = setTimeout(() => this.flush(), this.windowMs);
+    // first hop: the next loop iteration (after uWS's writes), where loop time is fresh
+    this.timer = setTimeout(() => {
+      this.timer = setTimeout(() => this.flush(), this.windowMs);
+      this.timer.unref();
+    }, 0);
     this.timer.unref();
   }
 
@@ -44,6 +53,11 @@ export class FanoutWindow {
     this.queue = [];
     this.open();
     for (let i = 0; i < queue.length; i += 2) this.deliver(queue[i] as string, queue[i + 1] as Buffer);
+  }
+
+  /** True while a window is open (a publication arriving now would wait for its end). */
+  isOpen(): boolean {
+    return this.timer !== null;
   }
 
   /** Delivers what is gathered now and closes the window (shutdown). */

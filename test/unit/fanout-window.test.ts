@@ -3,6 +3,14 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FanoutWindow } from '../../src/hub/fanout-window';
 
+/** Waits (polling, at most 5 s) until `check` holds: the order of events is asserted, never their timing. */
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let waited = 0; !check(); waited += 2) {
+    if (waited > 5000) assert.fail(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
 function recorder(): { seen: string[]; window: (ms: number) => FanoutWindow } {
   const seen: string[] = [];
   return { seen, window: (ms) => new FanoutWindow(ms, (channel, envelope) => seen.push(`${channel}:${envelope.toString()}`)) };
@@ -24,10 +32,10 @@ describe('FanoutWindow', () => {
     w.accept('b', Buffer.from('2'));
     w.accept('a', Buffer.from('3'));
     assert.deepEqual(seen, ['a:1'], 'the second and third wait for the window');
-    await sleep(30);
+    await until('the window to end', () => seen.length === 3);
     assert.deepEqual(seen, ['a:1', 'b:2', 'a:3']);
     // the window that followed the flush saw nothing and closed: the next one goes out at once
-    await sleep(30);
+    await until('the window to close', () => !w.isOpen());
     w.accept('a', Buffer.from('4'));
     assert.deepEqual(seen, ['a:1', 'b:2', 'a:3', 'a:4']);
     w.drain();
@@ -42,7 +50,7 @@ describe('FanoutWindow', () => {
       expected.push(`c:${i}`);
       if (i % 10 === 9) await sleep(3);
     }
-    await sleep(20);
+    await until('every publication', () => seen.length === expected.length);
     assert.deepEqual(seen, expected);
   });
 
