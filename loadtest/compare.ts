@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bool, num, parseFlags, str } from './cli-args.js';
-import { runComparison, type CompareConfig } from './compare/run-compare.js';
+import { runComparison, stopAll, type CompareConfig } from './compare/run-compare.js';
 import { checkTargets, formatTables, summarize } from './compare/report.js';
 import { describeEnvironment } from './compare/environment.js';
 import { SYSTEM_IDS, type SystemId } from './compare/systems.js';
@@ -65,6 +65,12 @@ async function main(): Promise<void> {
     drainMs: num(f, 'drain', 30, 1, 300) * 1000,
     log: (line) => process.stdout.write(`${line}\n`),
   };
+  // Interrupted: stop the servers and the private Redis of the current run, then exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   const environment = describeEnvironment();
   const startedAt = new Date().toISOString();
   const runs = await runComparison(cfg);

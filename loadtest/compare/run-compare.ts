@@ -136,6 +136,15 @@ export async function benchToken(secret: string, sub = 'loadtest'): Promise<stri
     .sign(new TextEncoder().encode(secret));
 }
 
+/** What the current system run started (server processes, private Redis), for stopAll(). */
+const running = { procs: [] as ServerProcess[], redis: undefined as PrivateRedis | undefined };
+
+/** Stops whatever the current system run started (the runner's SIGINT/SIGTERM handler). */
+export async function stopAll(): Promise<void> {
+  await Promise.all(running.procs.map((p) => stopProcess(p.child)));
+  await running.redis?.stop();
+}
+
 /** Runs one system under one workload, with a fresh private Redis when it needs one. */
 export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, run: number): Promise<SystemRun> {
   const spec = systemSpec(id, id === 'bc-redis-n' || id === 'bc-prod-n' ? (w.processes ?? cfg.processes) : (w.processes ?? 1));
@@ -143,9 +152,10 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
   const why = spec.unavailable();
   if (why !== null) return emptyRun(w, id, spec.label, run, spec.processes, `skipped: ${why}`);
   const procs: ServerProcess[] = [];
+  running.procs = procs;
   let redis: PrivateRedis | undefined;
   try {
-    if (spec.needsRedis) redis = await startRedis();
+    if (spec.needsRedis) redis = running.redis = await startRedis();
     // ports below the ephemeral range (freePort); one shared SO_REUSEPORT port, or one per process
     const port = await freePort();
     const ports = [port];
@@ -265,6 +275,8 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
   } finally {
     await Promise.all(procs.map((p) => stopProcess(p.child)));
     await redis?.stop();
+    running.procs = [];
+    running.redis = undefined;
   }
 }
 
