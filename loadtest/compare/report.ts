@@ -29,6 +29,8 @@ export interface SummaryRow {
   p99: Spread;
   serverCpuUsPerMsg: Spread;
   redisCpuUsPerMsg: Spread;
+  /** delivered frames per server write syscall (0: not counted) */
+  framesPerWrite: Spread;
   rssPerConnection: Spread;
   /** delivered/s divided by the limit's (median) */
   throughputVsLimit: number | null;
@@ -77,6 +79,7 @@ export function summarize(runs: readonly SystemRun[]): SummaryRow[] {
       p99: spread(good.map((r) => r.latency.p99)),
       serverCpuUsPerMsg: spread(good.map((r) => r.serverCpuUsPerMsg)),
       redisCpuUsPerMsg: spread(good.map((r) => r.redisCpuUsPerMsg)),
+      framesPerWrite: spread(good.map((r) => r.framesPerWrite ?? 0)),
       rssPerConnection: spread(good.map((r) => r.rssPerConnection)),
       throughputVsLimit: null,
       cpuVsLimit: null,
@@ -108,17 +111,20 @@ export function formatTables(rows: readonly SummaryRow[]): string {
   const workloads = [...new Set(rows.map((r) => r.workload))];
   for (const w of workloads) {
     out.push(`\n### ${w}\n`);
-    out.push('| system | delivered msg/s | × limit | lost | p50 ms | p99 ms | server CPU µs/msg | CPU × limit | Redis CPU µs/msg | RSS B/conn | verdict |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    out.push(
+      '| system | delivered msg/s | × limit | lost | p50 ms | p99 ms | server CPU µs/msg | CPU × limit | Redis CPU µs/msg | frames/write | RSS B/conn | verdict |',
+    );
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const r of rows.filter((x) => x.workload === w)) {
       if (r.runs === 0) {
-        out.push(`| ${r.label} | – | – | – | – | – | – | – | – | – | ${r.error ?? 'no run'} |`);
+        out.push(`| ${r.label} | – | – | – | – | – | – | – | – | – | – | ${r.error ?? 'no run'} |`);
         continue;
       }
       out.push(
         `| ${r.label} | ${fmtSpread(r.deliveredPerSec, 0, r.runs)} | ${r.throughputVsLimit ?? '–'} | ${r.lostTotal} | ` +
           `${fmtSpread(r.p50, 1, r.runs)} | ${fmtSpread(r.p99, 1, r.runs)} | ${fmtSpread(r.serverCpuUsPerMsg, 3, r.runs)} | ` +
-          `${r.cpuVsLimit ?? '–'} | ${fmtSpread(r.redisCpuUsPerMsg, 3, r.runs)} | ${fmtSpread(r.rssPerConnection, 0, r.runs)} | ${r.allOk ? 'OK' : 'FAIL'} |`,
+          `${r.cpuVsLimit ?? '–'} | ${fmtSpread(r.redisCpuUsPerMsg, 3, r.runs)} | ${fmtSpread(r.framesPerWrite, 1, r.runs)} | ` +
+          `${fmtSpread(r.rssPerConnection, 0, r.runs)} | ${r.allOk ? 'OK' : 'FAIL'} |`,
       );
     }
   }
