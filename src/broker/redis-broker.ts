@@ -74,14 +74,10 @@ export class RedisBroker implements Broker {
     };
     // A command sent but unanswered when the connection drops may already have run in Redis:
     // resending it after the reconnect could store a publication twice. RedisStreams fails it instead.
-    // Auto-pipelining: the publications (history scripts) of one event-loop turn leave in one write
-    // and Redis reads them in one call, instead of one write and one read per publication.
-    this.pub = new Redis(options.url, {
-      ...common,
-      connectionName: 'broadcaster-pub',
-      autoResendUnfulfilledCommands: false,
-      enableAutoPipelining: true,
-    });
+    // No auto-pipelining here: ioredis runs one auto-pipeline at a time per connection, and one
+    // whose commands are dropped unanswered (a stalled Redis, see above) never completes, so
+    // every later command, probes included, would queue behind it (docs/BENCHMARKS.md, run L).
+    this.pub = new Redis(options.url, { ...common, connectionName: 'broadcaster-pub', autoResendUnfulfilledCommands: false });
     this.sub = new Redis(options.url, { ...common, connectionName: 'broadcaster-sub', autoResubscribe: false });
     this.watch(this.pub, 'publisher', (ready) => (this.pubReady = ready));
     this.watch(this.sub, 'subscriber', (ready) => {
