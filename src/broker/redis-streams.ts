@@ -21,14 +21,26 @@ interface ScriptedRedis {
   bcHistoryBuffer(stream: string, meta: string, since: number, limit: number, metaTtl: number, epoch: string): Promise<Array<Buffer | number>>;
 }
 
+/** A publication waiting for this turn's script calls. */
+interface Waiting {
+  element: Buffer;
+  resolve: (position: StreamPosition) => void;
+  reject: (err: Error) => void;
+}
+
 /**
  * Publishing and history reads on Redis for one prefix: offset, history and PUBLISH in one Lua
- * script per publication; plain PUBLISH for channels that keep no history.
+ * script per publication; plain PUBLISH for channels that keep no history. Publications of one
+ * channel made in the same event-loop turn (concurrent HTTP requests) share one script call
+ * (the batch script: each keeps its own offset, in call order), sent at the end of the turn.
  */
 export class RedisStreams {
   private readonly scripted: ScriptedRedis;
   /** Rejecters of commands sent and not answered yet. */
   private readonly unanswered = new Set<(err: Error) => void>();
+  /** Publications of this turn by channel, sent by flush(). */
+  private waiting = new Map<string, Waiting[]>();
+  private flushScheduled = false;
 
   constructor(
     private readonly conn: Redis,
@@ -68,19 +80,46 @@ export class RedisStreams {
       await this.answered(() => this.conn.publish(this.prefix + channel, encodeUnsequencedEnvelope(dataElement)));
       return null;
     }
-    const [offset, epoch] = await this.answered(() =>
-      this.scripted.bcPublish(
-        `${this.prefix}h:${channel}`,
-        `${this.prefix}m:${channel}`,
-        dataElement,
-        policy.size,
-        policy.ttl,
-        Math.max(this.metaTtl, policy.ttl),
-        this.prefix + channel,
-        newEpoch(),
-      ),
-    );
-    return { offset: Number(offset), epoch: String(epoch) };
+    return this.enqueue(channel, dataElement);
+  }
+
+  /** Adds one publication to this turn's script call of `channel`. */
+  private enqueue(channel: string, dataElement: Buffer): Promise<StreamPosition> {
+    return new Promise<StreamPosition>((resolve, reject) => {
+      const list = this.waiting.get(channel);
+      if (list === undefined) this.waiting.set(channel, [{ element: dataElement, resolve, reject }]);
+      else list.push({ element: dataElement, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Sends this turn's publications: one script call per channel (the single or the batch script). */
+  private flush(): void {
+    this.flushScheduled = false;
+    const waiting = this.waiting;
+    this.waiting = new Map();
+    for (const [channel, list] of waiting) {
+      const policy = this.policies.for(channel);
+      const stream = `${this.prefix}h:${channel}`;
+      const meta = `${this.prefix}m:${channel}`;
+      const metaTtl = Math.max(this.metaTtl, policy.ttl);
+      const call =
+        list.length === 1
+          ? () => this.scripted.bcPublish(stream, meta, list[0]!.element, policy.size, policy.ttl, metaTtl, this.prefix + channel, newEpoch())
+          : () => this.scripted.bcPublishMany(stream, meta, policy.size, policy.ttl, metaTtl, this.prefix + channel, newEpoch(), ...list.map((w) => w.element));
+      this.answered(call).then(
+        ([last, epoch]) => {
+          const top = Number(last);
+          list.forEach((w, k) => w.resolve({ offset: top - list.length + 1 + k, epoch: String(epoch) }));
+        },
+        (err: Error) => {
+          for (const w of list) w.reject(err);
+        },
+      );
+    }
   }
 
   /**
@@ -96,19 +135,9 @@ export class RedisStreams {
       await Promise.all(elements.map((element) => this.answered(() => this.conn.publish(key, encodeUnsequencedEnvelope(element)))));
       return null;
     }
-    const [offset, epoch] = await this.answered(() =>
-      this.scripted.bcPublishMany(
-        `${this.prefix}h:${channel}`,
-        `${this.prefix}m:${channel}`,
-        policy.size,
-        policy.ttl,
-        Math.max(this.metaTtl, policy.ttl),
-        this.prefix + channel,
-        newEpoch(),
-        ...elements,
-      ),
-    );
-    return { offset: Number(offset), epoch: String(epoch) };
+    // Joins this turn's publications of the channel, in call order: one batch script call for all.
+    const positions = await Promise.all(elements.map((element) => this.enqueue(channel, element)));
+    return positions[positions.length - 1] ?? null;
   }
 
   /** Reads publications after `since` (at most `limit`); null when the channel keeps no history. */
