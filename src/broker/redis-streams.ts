@@ -113,7 +113,7 @@ export class RedisStreams {
       this.answered(call).then(
         ([last, epoch]) => {
           const top = Number(last);
-          list.forEach((w, k) => w.resolve({ offset: top - list.length + 1 + k, epoch: String(epoch) }));
+          for (const [k, w] of list.entries()) w.resolve({ offset: top - list.length + 1 + k, epoch: String(epoch) });
         },
         (err: Error) => {
           for (const w of list) w.reject(err);
