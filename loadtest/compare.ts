@@ -9,14 +9,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bool, num, parseFlags, str } from './cli-args.js';
-import { runComparison, type CompareConfig } from './compare/run-compare.js';
+import { runComparison, stopAll, type CompareConfig } from './compare/run-compare.js';
 import { checkTargets, formatTables, summarize } from './compare/report.js';
 import { describeEnvironment } from './compare/environment.js';
 import { SYSTEM_IDS, type SystemId } from './compare/systems.js';
 import { resolveWorkloads } from './compare/workloads.js';
 
 const USAGE = `usage: compare [options]
-  --workloads LIST   workload ids or groups: a (a10,a100,a1000), b, c (c64,c1k,c16k), d, sweep, all, smoke
+  --workloads LIST   workload ids or groups: a (a10,a100,a1000), prod (a10,a100,a100-c32,a1000,a1000-c32), b, c (c64,c1k,c16k), d, sweep, all, smoke
                      (bc-redis-history and bc-redis-secure: the history feed; secure adds --jwt-secret + tokens)
                      (default a)
   --systems LIST     ${SYSTEM_IDS.join(',')} (default: all)
@@ -24,6 +24,9 @@ const USAGE = `usage: compare [options]
   --repeat N         runs per (workload, system), interleaved; medians reported (default 1)
   --duration S       override every workload's publishing seconds
   --subscribers N    override every workload's subscribers
+  --http-in-flight N HTTP-fed systems: N publishes in flight over N connections (0: sequential on one
+                     keep-alive connection per lane); overrides the workloads' own (*-c32: 32)
+  --drain S          seconds to wait for deliveries after the last publish (default 30)
   --gen-workers N    generator worker processes (default: one per 15k subscribers)
   --out FILE         JSON (default loadtest/results/compare-<time>.json)
   --verbose          generator progress lines`;
@@ -31,7 +34,7 @@ const USAGE = `usage: compare [options]
 async function main(): Promise<void> {
   const f = parseFlags(
     process.argv.slice(2),
-    ['workloads', 'systems', 'processes', 'repeat', 'duration', 'subscribers', 'gen-workers', 'out'],
+    ['workloads', 'systems', 'processes', 'repeat', 'duration', 'subscribers', 'gen-workers', 'out', 'http-in-flight', 'drain'],
     ['verbose'],
     USAGE,
   );
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
   for (const w of workloads) {
     if (duration !== undefined) w.duration = num(f, 'duration', w.duration, 0.5, 600);
     if (subs !== undefined) w.subscribers = num(f, 'subscribers', w.subscribers, 1, 200_000);
+    if (f['http-in-flight'] !== undefined) w.httpInFlight = num(f, 'http-in-flight', 0, 0, 1024);
   }
   const cfg: CompareConfig = {
     workloads,
@@ -58,14 +62,21 @@ async function main(): Promise<void> {
     repeat: num(f, 'repeat', 1, 1, 20),
     generatorWorkers: num(f, 'gen-workers', 1, 1, 32),
     verbose: bool(f, 'verbose'),
+    drainMs: num(f, 'drain', 30, 1, 300) * 1000,
     log: (line) => process.stdout.write(`${line}\n`),
   };
+  // Interrupted: stop the servers and the private Redis of the current run, then exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   const environment = describeEnvironment();
   const startedAt = new Date().toISOString();
   const runs = await runComparison(cfg);
   const rows = summarize(runs);
   const targets = checkTargets(rows);
-  process.stdout.write(`${formatTables(rows)}\n\nTargets (issue 3):\n`);
+  process.stdout.write(`${formatTables(rows)}\n\nTargets (issues 3 and 14):\n`);
   for (const t of targets) process.stdout.write(`  [${t.status}] ${t.target}: ${t.measured}\n`);
   process.stdout.write(`\n${environment.cpus} CPUs (${environment.cpu}), Node ${environment.node}, ${JSON.stringify(environment.versions)}\n`);
   const out = str(f, 'out', path.join('loadtest', 'results', `compare-${startedAt.replace(/[:.]/g, '-')}.json`));

@@ -80,6 +80,7 @@ export class BroadcasterServer {
   private demo: DemoHandle | null = null;
   private readonly expiry = new TokenExpiry();
   private readonly app: TemplatedApp;
+  private readonly hub: ChannelHub;
   private readonly connectionSet = new Set<Connection>();
   private listenSocket: us_listen_socket | null = null;
   private boundPort = 0;
@@ -114,7 +115,8 @@ export class BroadcasterServer {
             this.logger,
             this.options.presenceTtl * 1000,
           );
-    const hub = new ChannelHub(this.app, this.broker, this.stats, this.logger, this.options.compression !== 'off');
+    const hub = new ChannelHub(this.app, this.broker, this.stats, this.logger, this.options.compression !== 'off', this.options.fanoutWindowMs);
+    this.hub = hub;
     const ws: WsDeps = {
       options: this.options,
       maxSubscriptions: this.options.maxSubscriptionsPerConnection,
@@ -213,6 +215,7 @@ export class BroadcasterServer {
       this.listenSocket = null;
     }
     const count = this.connectionSet.size;
+    this.hub.drain();
     for (const conn of [...this.connectionSet]) conn.end(CloseCode.GoingAway, SHUTDOWN_REASON);
     this.logger.info({ clients: count }, 'shutdown: closed clients');
     this.expiry.stop();

@@ -42,6 +42,16 @@ function run(cmd: string, args: string[]): string {
   }
 }
 
+/** The uWS build this node loads, as the product's loader reports it (`legacy 20.30.0-…` or `current 20.57.0`). */
+function loadedUwsBuild(): string {
+  try {
+    const { uwsBuild } = require('../../src/uws/uws') as typeof import('../../src/uws/uws');
+    return `${uwsBuild.id} ${uwsBuild.version}`;
+  } catch (err) {
+    return `none: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
 /** Collects the environment facts. */
 export function describeEnvironment(): Environment {
   const cpus = os.cpus();
@@ -53,6 +63,8 @@ export function describeEnvironment(): Environment {
     node: process.version,
     versions: {
       'uWebSockets.js': pkgVersion('uWebSockets.js'),
+      // what this node actually loads (the servers' node): on Node 20 with glibc < 2.38 the legacy build
+      'uWS build loaded': loadedUwsBuild(),
       bun: run(bunBinary(), ['--version']),
       ws: pkgVersion('ws'),
       'socket.io': pkgVersion('socket.io'),

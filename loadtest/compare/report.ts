@@ -29,6 +29,8 @@ export interface SummaryRow {
   p99: Spread;
   serverCpuUsPerMsg: Spread;
   redisCpuUsPerMsg: Spread;
+  /** delivered frames per server write syscall (0: not counted) */
+  framesPerWrite: Spread;
   rssPerConnection: Spread;
   /** delivered/s divided by the limit's (median) */
   throughputVsLimit: number | null;
@@ -77,6 +79,7 @@ export function summarize(runs: readonly SystemRun[]): SummaryRow[] {
       p99: spread(good.map((r) => r.latency.p99)),
       serverCpuUsPerMsg: spread(good.map((r) => r.serverCpuUsPerMsg)),
       redisCpuUsPerMsg: spread(good.map((r) => r.redisCpuUsPerMsg)),
+      framesPerWrite: spread(good.map((r) => r.framesPerWrite ?? 0)),
       rssPerConnection: spread(good.map((r) => r.rssPerConnection)),
       throughputVsLimit: null,
       cpuVsLimit: null,
@@ -84,11 +87,8 @@ export function summarize(runs: readonly SystemRun[]): SummaryRow[] {
     };
   });
   for (const row of rows) {
-    // HTTP-fed systems compare with the HTTP-fed limit when it ran, the others with the Redis-fed limit
-    const ref = row.system === 'bc-memory' || row.system === 'limit-http' ? 'limit-http' : 'limit';
-    const limit =
-      rows.find((r) => r.workload === row.workload && r.system === ref && r.runs > 0) ??
-      rows.find((r) => r.workload === row.workload && r.system === 'limit' && r.runs > 0);
+    // every system compares with the limit (HTTP-fed, no broker; `limit-http` is its former name)
+    const limit = rows.find((r) => r.workload === row.workload && (r.system === 'limit' || r.system === 'limit-http') && r.runs > 0);
     if (limit === undefined || row.runs === 0) continue;
     if (limit.deliveredPerSec.median > 0) row.throughputVsLimit = round2(row.deliveredPerSec.median / limit.deliveredPerSec.median);
     if (limit.serverCpuUsPerMsg.median > 0) row.cpuVsLimit = round2(row.serverCpuUsPerMsg.median / limit.serverCpuUsPerMsg.median);
@@ -111,17 +111,20 @@ export function formatTables(rows: readonly SummaryRow[]): string {
   const workloads = [...new Set(rows.map((r) => r.workload))];
   for (const w of workloads) {
     out.push(`\n### ${w}\n`);
-    out.push('| system | delivered msg/s | × limit | lost | p50 ms | p99 ms | server CPU µs/msg | CPU × limit | Redis CPU µs/msg | RSS B/conn | verdict |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    out.push(
+      '| system | delivered msg/s | × limit | lost | p50 ms | p99 ms | server CPU µs/msg | CPU × limit | Redis CPU µs/msg | frames/write | RSS B/conn | verdict |',
+    );
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const r of rows.filter((x) => x.workload === w)) {
       if (r.runs === 0) {
-        out.push(`| ${r.label} | – | – | – | – | – | – | – | – | – | ${r.error ?? 'no run'} |`);
+        out.push(`| ${r.label} | – | – | – | – | – | – | – | – | – | – | ${r.error ?? 'no run'} |`);
         continue;
       }
       out.push(
         `| ${r.label} | ${fmtSpread(r.deliveredPerSec, 0, r.runs)} | ${r.throughputVsLimit ?? '–'} | ${r.lostTotal} | ` +
           `${fmtSpread(r.p50, 1, r.runs)} | ${fmtSpread(r.p99, 1, r.runs)} | ${fmtSpread(r.serverCpuUsPerMsg, 3, r.runs)} | ` +
-          `${r.cpuVsLimit ?? '–'} | ${fmtSpread(r.redisCpuUsPerMsg, 3, r.runs)} | ${fmtSpread(r.rssPerConnection, 0, r.runs)} | ${r.allOk ? 'OK' : 'FAIL'} |`,
+          `${r.cpuVsLimit ?? '–'} | ${fmtSpread(r.redisCpuUsPerMsg, 3, r.runs)} | ${fmtSpread(r.framesPerWrite, 1, r.runs)} | ` +
+          `${fmtSpread(r.rssPerConnection, 0, r.runs)} | ${r.allOk ? 'OK' : 'FAIL'} |`,
       );
     }
   }
@@ -240,6 +243,7 @@ export function checkTargets(rows: readonly SummaryRow[]): TargetCheck[] {
       status: (c.throughput ?? 0) >= 1 - max && (c.cpu ?? 99) <= 1 + max ? 'met' : 'missed',
     });
   }
+  out.push(...productionTargets(rows));
   const d = find(rows, 'd', 'bc-redis-1') ?? find(rows, 'd', 'bc-redis-n');
   out.push(
     d === undefined
@@ -250,5 +254,41 @@ export function checkTargets(rows: readonly SummaryRow[]): TargetCheck[] {
           status: d.allOk && d.lostTotal === 0 && d.p99.median <= 100 ? 'met' : 'missed',
         },
   );
+  return out;
+}
+
+/**
+ * Issue 14: the production path and the embedded default against the limit on (a), both
+ * publisher patterns: >= 1.0x delivered msg/s, zero loss, p99 <= 1.2x; at 10 msg/s p50 within 1 ms.
+ */
+function productionTargets(rows: readonly SummaryRow[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const workload of ['a100', 'a100-c32', 'a1000', 'a1000-c32']) {
+    const limit = find(rows, workload, 'limit') ?? find(rows, workload, 'limit-http');
+    for (const system of ['bc-prod-1', 'bc-prod-n', 'bc-embedded'] as const) {
+      const row = find(rows, workload, system);
+      const target = `${workload}: ${system} >= 1.0x limit delivered/s, zero loss, p99 <= 1.2x limit`;
+      if (row === undefined || limit === undefined || row.runs === 0 || limit.runs === 0) continue;
+      const p99 = limit.p99.median > 0 ? round2(row.p99.median / limit.p99.median) : 0;
+      out.push({
+        target,
+        measured: `${row.throughputVsLimit}x delivered/s, lost ${row.lostTotal}, p99 ${p99}x, ${row.cpuVsLimit}x server CPU per message`,
+        status: (row.throughputVsLimit ?? 0) >= 1 && row.lostTotal === 0 && row.allOk && p99 <= 1.2 ? 'met' : 'missed',
+      });
+    }
+  }
+  for (const workload of ['a10', 'a10-c32']) {
+    const limit = find(rows, workload, 'limit') ?? find(rows, workload, 'limit-http');
+    for (const system of ['bc-prod-1', 'bc-embedded'] as const) {
+      const row = find(rows, workload, system);
+      if (row === undefined || limit === undefined || row.runs === 0 || limit.runs === 0) continue;
+      const diff = Math.round((row.p50.median - limit.p50.median) * 100) / 100;
+      out.push({
+        target: `${workload}: ${system} publish->deliver p50 within 1 ms of the limit's`,
+        measured: `p50 ${row.p50.median} ms vs ${limit.p50.median} ms (${diff >= 0 ? '+' : ''}${diff} ms)`,
+        status: diff <= 1 ? 'met' : 'missed',
+      });
+    }
+  }
   return out;
 }

@@ -14,6 +14,7 @@ import { freePort } from '../../harness/ports.js';
 import { type RunningProcess as ServerProcess, startProcess, stopProcess } from '../../harness/processes.js';
 import { type TestRedis as PrivateRedis, startRedis } from '../../harness/redis.js';
 import { systemSpec, type SystemId } from './systems.js';
+import { countWrites, type WriteCount } from './write-counter.js';
 import type { Workload } from './workloads.js';
 
 /** Comparison settings. */
@@ -30,6 +31,8 @@ export interface CompareConfig {
   generatorWorkers: number;
   /** print generator progress lines */
   verbose: boolean;
+  /** drain window after the last publish, ms (default 30 s) */
+  drainMs?: number;
   /** log function for runner messages */
   log: (line: string) => void;
 }
@@ -76,6 +79,8 @@ export interface SystemRun {
   serverCpuUsPerMsg: number;
   /** Redis CPU µs per delivered message over the same window (0 without Redis) */
   redisCpuUsPerMsg: number;
+  /** delivered frames per server socket-write syscall over the same window (0: perf could not count) */
+  framesPerWrite: number;
   /** generator CPU µs per delivered message (whole run) */
   generatorCpuUsPerMsg: number;
   /** server RSS before any subscriber, bytes */
@@ -116,6 +121,7 @@ function emptyRun(w: Workload, system: SystemId, label: string, run: number, pro
     latency: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
     serverCpuUsPerMsg: 0,
     redisCpuUsPerMsg: 0,
+    framesPerWrite: 0,
     generatorCpuUsPerMsg: 0,
     rssBaseline: 0,
     rssConnected: 0,
@@ -134,16 +140,26 @@ export async function benchToken(secret: string, sub = 'loadtest'): Promise<stri
     .sign(new TextEncoder().encode(secret));
 }
 
+/** What the current system run started (server processes, private Redis), for stopAll(). */
+const running = { procs: [] as ServerProcess[], redis: undefined as PrivateRedis | undefined };
+
+/** Stops whatever the current system run started (the runner's SIGINT/SIGTERM handler). */
+export async function stopAll(): Promise<void> {
+  await Promise.all(running.procs.map((p) => stopProcess(p.child)));
+  await running.redis?.stop();
+}
+
 /** Runs one system under one workload, with a fresh private Redis when it needs one. */
 export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, run: number): Promise<SystemRun> {
-  const spec = systemSpec(id, id === 'bc-redis-n' ? (w.processes ?? cfg.processes) : (w.processes ?? 1));
+  const spec = systemSpec(id, id === 'bc-redis-n' || id === 'bc-prod-n' ? (w.processes ?? cfg.processes) : (w.processes ?? 1));
   const separate = w.separatePorts === true && !spec.supervised && spec.processes > 1;
   const why = spec.unavailable();
   if (why !== null) return emptyRun(w, id, spec.label, run, spec.processes, `skipped: ${why}`);
   const procs: ServerProcess[] = [];
+  running.procs = procs;
   let redis: PrivateRedis | undefined;
   try {
-    if (spec.needsRedis) redis = await startRedis();
+    if (spec.needsRedis) redis = running.redis = await startRedis();
     // ports below the ephemeral range (freePort); one shared SO_REUSEPORT port, or one per process
     const port = await freePort();
     const ports = [port];
@@ -163,6 +179,8 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
     let redis0 = 0;
     let cpu1 = 0;
     let redis1 = 0;
+    let writeCount: WriteCount | undefined;
+    let writes = 0;
     const o: LoadOptions = {
       label: `${w.id} ${spec.label}`,
       host: '127.0.0.1',
@@ -183,7 +201,7 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
       handshakeTimeoutMs: 20_000,
       connectPhaseMs: w.connectPhaseMs ?? 180_000,
       settleMs: 1000,
-      drainMs: 30_000,
+      drainMs: cfg.drainMs ?? 30_000,
       quiet: !cfg.verbose,
       publisher: {
         via: spec.via,
@@ -196,6 +214,7 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
         publisherId: 0,
         lanes: 4,
         maxInFlight: 10_000,
+        httpInFlight: w.httpInFlight ?? 0,
       },
     };
     const result = await runLoad(o, {
@@ -207,10 +226,12 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
       onPublishStart() {
         cpu0 = totalCpuUs(pids);
         redis0 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
+        writeCount = countWrites(pids);
       },
-      onDrained() {
+      async onDrained() {
         cpu1 = totalCpuUs(pids);
         redis1 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
+        writes = (await writeCount?.stop()) ?? 0;
       },
     });
     const exited = procs.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null);
@@ -249,6 +270,7 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
       latency: result.latency,
       serverCpuUsPerMsg: perMsg(cpu1 - cpu0),
       redisCpuUsPerMsg: spec.needsRedis ? perMsg(redis1 - redis0) : 0,
+      framesPerWrite: writes > 0 ? Math.round((received / writes) * 10) / 10 : 0,
       generatorCpuUsPerMsg: result.generatorCpuUsPerMessage,
       rssBaseline,
       rssConnected,
@@ -262,6 +284,8 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
   } finally {
     await Promise.all(procs.map((p) => stopProcess(p.child)));
     await redis?.stop();
+    running.procs = [];
+    running.redis = undefined;
   }
 }
 
@@ -281,7 +305,7 @@ export async function runComparison(cfg: CompareConfig): Promise<SystemRun[]> {
             (res.error !== undefined
               ? res.error.split('\n')[0]!
               : `${res.deliveredPerSec}/s delivered, lost ${res.lost}, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
-                `cpu ${res.serverCpuUsPerMsg} µs/msg, rss ${res.rssPerConnection} B/conn ${res.ok ? 'OK' : `FAIL: ${res.problems.join('; ')}`}`) +
+                `cpu ${res.serverCpuUsPerMsg} µs/msg, redis ${res.redisCpuUsPerMsg} µs/msg, ${res.framesPerWrite} frames/write, rss ${res.rssPerConnection} B/conn ${res.ok ? 'OK' : `FAIL: ${res.problems.join('; ')}`}`) +
             ` (${Math.round((Date.now() - t0) / 1000)} s)`,
         );
       }

@@ -12,6 +12,14 @@ import type { Command } from '../../harness/processes.js';
 export const SYSTEM_IDS = [
   'limit',
   'limit-http',
+  'naive-uws',
+  'bc-prod-1',
+  'bc-prod-1-w0',
+  'bc-prod-n',
+  'bc-embedded',
+  'bc-embedded-w0',
+  'bc-prod-1-before',
+  'bc-embedded-before',
   'bc-memory',
   'bc-redis-1',
   'bc-redis-history',
@@ -24,6 +32,13 @@ export const SYSTEM_IDS = [
   'bc-uws-current-20',
   'bc-uws-current-24',
 ] as const;
+
+/**
+ * `bc-prod-1-before` and `bc-embedded-before` run the broadcaster of an older build for
+ * before/after figures in one run: this environment variable names its dist folder (a
+ * `npx tsc --outDir DIR` of the older commit inside this checkout, so node_modules resolve).
+ */
+export const BEFORE_DIST_ENV = 'BC_BENCH_BEFORE_DIST';
 
 /**
  * Node binaries for the uWS build comparison (`bc-uws-*`): environment variables naming a
@@ -128,16 +143,9 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
   const rawOnWs = { id, redisPrefix: 'bc:', client: 'raw', path: '/ws', supervised: false } as const;
   switch (id) {
     case 'limit':
-      return {
-        ...rawOnWs,
-        label: processes > 1 ? `limit uWS x${processes}` : 'limit uWS',
-        via: 'redis',
-        needsRedis: true,
-        processes,
-        command: peer('limit.js'),
-        unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
-      };
     case 'limit-http':
+      // the limit (docs/BENCHMARKS.md, words): a minimal uWS server fanning out straight from its
+      // HTTP handler, no broker. `limit-http` is its former name.
       return {
         ...rawOnWs,
         label: 'limit uWS (HTTP fed)',
@@ -147,14 +155,70 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
         command: (port) => ({ cmd: NODE, args: [path.join(DIST, 'loadtest', 'peers', 'limit.js'), '--port', String(port)] }),
         unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
       };
-    case 'bc-memory':
+    case 'naive-uws':
+      // the same minimal server fed by one Redis PSUBSCRIBE connection: the classic design, a peer
+      // (called `limit` before 2026-12-02)
       return {
         ...rawOnWs,
-        label: 'broadcaster memory',
+        label: processes > 1 ? `naive uWS + ioredis x${processes}` : 'naive uWS + ioredis',
+        via: 'redis',
+        needsRedis: true,
+        processes,
+        command: peer('limit.js'),
+        unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'limit.js')),
+      };
+    case 'bc-prod-1':
+    case 'bc-prod-1-w0':
+      // the production path: backends POST to HTTP publish, --redis-url, history on (the defaults)
+      return {
+        ...rawOnWs,
+        label: id === 'bc-prod-1' ? 'broadcaster production x1' : 'broadcaster production x1, window 0',
+        via: 'http',
+        needsRedis: true,
+        processes: 1,
+        command: bc(true, 1, id === 'bc-prod-1' ? [] : ['--fanout-window-ms', '0']),
+        unavailable: needFile(BROADCASTER),
+      };
+    case 'bc-prod-n':
+      return {
+        ...rawOnWs,
+        label: `broadcaster production x${processes} (supervisor)`,
+        via: 'http',
+        needsRedis: true,
+        processes,
+        supervised: true,
+        command: bc(true, processes),
+        unavailable: needFile(BROADCASTER),
+      };
+    case 'bc-prod-1-before':
+    case 'bc-embedded-before': {
+      const dir = process.env[BEFORE_DIST_ENV] ?? '';
+      const main = path.join(dir, 'src', 'cli', 'main.js');
+      const redis = id === 'bc-prod-1-before';
+      return {
+        ...rawOnWs,
+        label: redis ? 'broadcaster production x1, before' : 'broadcaster embedded, before',
+        via: 'http',
+        needsRedis: redis,
+        processes: 1,
+        command: (port, redisUrl) => {
+          const c = bc(redis)(port, redisUrl);
+          return { ...c, args: [main, ...c.args.slice(1)] };
+        },
+        unavailable: () => (dir === '' ? `set ${BEFORE_DIST_ENV} to an older build's dist folder` : needFile(main)()),
+      };
+    }
+    case 'bc-embedded':
+    case 'bc-embedded-w0':
+    case 'bc-memory':
+      // the embedded default (memory broker, HTTP-fed); `bc-memory` is its former name
+      return {
+        ...rawOnWs,
+        label: id === 'bc-embedded-w0' ? 'broadcaster embedded, window 0' : 'broadcaster embedded (memory)',
         via: 'http',
         needsRedis: false,
         processes: 1,
-        command: bc(false),
+        command: bc(false, 1, id === 'bc-embedded-w0' ? ['--fanout-window-ms', '0'] : []),
         unavailable: needFile(BROADCASTER),
       };
     case 'bc-redis-1':

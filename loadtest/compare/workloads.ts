@@ -21,6 +21,8 @@ export interface Workload {
   duration: number;
   /** systems to run (default: those asked for on the command line) */
   systems?: SystemId[];
+  /** HTTP-fed systems: requests in flight over as many connections (0 or absent: sequential) */
+  httpInFlight?: number;
   /** processes for the multi-process systems (limit, bc-redis-*, bun) in this workload */
   processes?: number;
   /** give every process its own port (subscriber g -> process g % processes) instead of one SO_REUSEPORT port */
@@ -41,6 +43,37 @@ const ALL: Workload[] = [
   { id: 'a10', label: '(a) 1 channel x 5k subs, 10 msg/s', subscribers: 5000, channels: 1, rate: 10, size: 64, duration: 10 },
   { id: 'a100', label: '(a) 1 channel x 5k subs, 100 msg/s', subscribers: 5000, channels: 1, rate: 100, size: 64, duration: 10 },
   { id: 'a1000', label: '(a) 1 channel x 5k subs, 1000 msg/s', subscribers: 5000, channels: 1, rate: 1000, size: 64, duration: 10 },
+  // the same with a busy backend: 32 HTTP publishes in flight over 32 connections
+  {
+    id: 'a10-c32',
+    label: '(a) 1 channel x 5k subs, 10 msg/s, 32 in flight',
+    subscribers: 5000,
+    channels: 1,
+    rate: 10,
+    size: 64,
+    duration: 10,
+    httpInFlight: 32,
+  },
+  {
+    id: 'a100-c32',
+    label: '(a) 1 channel x 5k subs, 100 msg/s, 32 in flight',
+    subscribers: 5000,
+    channels: 1,
+    rate: 100,
+    size: 64,
+    duration: 10,
+    httpInFlight: 32,
+  },
+  {
+    id: 'a1000-c32',
+    label: '(a) 1 channel x 5k subs, 1000 msg/s, 32 in flight',
+    subscribers: 5000,
+    channels: 1,
+    rate: 1000,
+    size: 64,
+    duration: 10,
+    httpInFlight: 32,
+  },
   { id: 'b', label: '(b) 1000 channels x 10 subs, 2000 msg/s', subscribers: 10_000, channels: 1000, rate: 2000, size: 64, duration: 10 },
   { id: 'c64', label: '(c) 1 channel x 2k subs, 20 msg/s, 64 B', subscribers: 2000, channels: 1, rate: 20, size: 64, duration: 10 },
   { id: 'c1k', label: '(c) 1 channel x 2k subs, 20 msg/s, 1 KiB', subscribers: 2000, channels: 1, rate: 20, size: 1024, duration: 10 },
@@ -56,7 +89,7 @@ const ALL: Workload[] = [
     rate: 2,
     size: 64,
     duration: 20,
-    systems: ['limit', 'bc-redis-1'],
+    systems: ['naive-uws', 'bc-redis-1'],
     processes: 6,
     separatePorts: true,
     connectConcurrency: 24,
@@ -73,6 +106,7 @@ const ALL: Workload[] = [
 /** Named groups of workloads. */
 const GROUPS: Record<string, string[]> = {
   a: ['a10', 'a100', 'a1000'],
+  prod: ['a10', 'a100', 'a100-c32', 'a1000', 'a1000-c32'],
   c: ['c64', 'c1k', 'c16k'],
   sweep: ['sweep1k', 'a100', 'sweep10k'],
   all: ['a10', 'a100', 'a1000', 'b', 'c64', 'c1k', 'c16k'],

@@ -39,6 +39,7 @@ const USAGE = `usage: generator --url ws://HOST:PORT/ws [options]
   --duration S            publishing seconds (default 10, max 600)
   --max-messages N        publish cap (default 10000000)
   --lanes N               HTTP publish connections (default 4)
+  --http-in-flight N      HTTP: 0 = sequential per connection (default); N = N requests in flight over N connections
   --settle MS             wait after connecting (default 1000)
   --drain MS              longest wait for stragglers (default 10000)
   --connect-timeout S     whole connect phase limit (default 120)
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       'duration',
       'max-messages',
       'lanes',
+      'http-in-flight',
       'settle',
       'drain',
       'connect-timeout',
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
       maxMessages: num(f, 'max-messages', 10_000_000, 1),
       publisherId: 0,
       lanes: num(f, 'lanes', 4, 1, 256),
+      httpInFlight: num(f, 'http-in-flight', 0, 0, 1024),
       maxInFlight: 10_000,
     },
   };

@@ -4,7 +4,15 @@
  * publisher id (see protocol/payload.ts). Bounded by duration and message count.
  */
 import { makePayload, stampPayload } from '../protocol/payload.js';
-import { httpTransport, redisHistoryTransport, redisTransport, wsTransport, type PublishTransport, type PublishVia } from './transports.js';
+import {
+  httpConcurrentTransport,
+  httpTransport,
+  redisHistoryTransport,
+  redisTransport,
+  wsTransport,
+  type PublishTransport,
+  type PublishVia,
+} from './transports.js';
 
 /** Everything the driver needs. */
 export interface PublisherOptions {
@@ -30,6 +38,12 @@ export interface PublisherOptions {
   lanes: number;
   /** do not start a new publish while this many are unacknowledged (counted as skipped) */
   maxInFlight: number;
+  /**
+   * HTTP only: 0 publishes sequentially, one request at a time per lane (channel i on lane
+   * i % lanes); N > 0 keeps up to N requests in flight over N keep-alive connections whatever the
+   * channel (a busy backend: publications of one channel may then reach the server out of order)
+   */
+  httpInFlight?: number;
 }
 
 /** Driver figures, cumulative. */
@@ -60,7 +74,7 @@ export interface PublisherResult {
 export function createTransport(o: PublisherOptions): PublishTransport {
   switch (o.via) {
     case 'http':
-      return httpTransport(o.target, o.lanes);
+      return (o.httpInFlight ?? 0) > 0 ? httpConcurrentTransport(o.target, o.httpInFlight!) : httpTransport(o.target, o.lanes);
     case 'redis':
       return redisTransport(o.target, o.redisPrefix, 'bc');
     case 'redis-history':
@@ -146,7 +160,7 @@ export async function startPublisher(o: PublisherOptions): Promise<RunningPublis
     }
     const due = Math.min(o.maxMessages, Math.floor((elapsed * o.rate) / 1000) + 1);
     while (result.sent < due) {
-      if (inFlight >= o.maxInFlight) {
+      if (inFlight >= Math.min(o.maxInFlight, o.httpInFlight || Number.POSITIVE_INFINITY)) {
         result.skipped++;
         break;
       }

@@ -31,7 +31,8 @@ const USAGE = `usage: publisher --via http|redis|redis-history|ws|socketio-redis
   --max-messages N      hard cap (default 10000000)
   --redis-prefix S      Redis channel prefix (default bc:, socket.io for socketio-redis)
   --publisher-id N      id written into payloads (default 0)
-  --lanes N             HTTP keep-alive connections (default 4)`;
+  --lanes N             HTTP keep-alive connections (default 4)
+  --http-in-flight N    HTTP: 0 = sequential per connection (default); N = N requests in flight over N connections`;
 
 function child(): void {
   const send = (m: FromPublisher): void => {
@@ -63,7 +64,7 @@ function child(): void {
 async function cli(): Promise<void> {
   const f = parseFlags(
     process.argv.slice(2),
-    ['via', 'target', 'rate', 'size', 'channels', 'channel-prefix', 'duration', 'max-messages', 'redis-prefix', 'publisher-id', 'lanes'],
+    ['via', 'target', 'rate', 'size', 'channels', 'channel-prefix', 'duration', 'max-messages', 'redis-prefix', 'publisher-id', 'lanes', 'http-in-flight'],
     [],
     USAGE,
   );
@@ -79,6 +80,7 @@ async function cli(): Promise<void> {
     maxMessages: num(f, 'max-messages', 10_000_000, 1),
     publisherId: num(f, 'publisher-id', 0, 0, 0xffffffff),
     lanes: num(f, 'lanes', 4, 1, 256),
+    httpInFlight: num(f, 'http-in-flight', 0, 0, 1024),
     maxInFlight: 10_000,
   };
   const p = await startPublisher(options);

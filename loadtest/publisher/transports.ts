@@ -66,6 +66,39 @@ export function httpTransport(baseUrl: string, lanes: number): PublishTransport 
   };
 }
 
+/**
+ * HTTP POST /v1/channels/{channel}/publish with up to `inFlight` requests at once over as many
+ * keep-alive connections (the driver stops starting requests while `inFlight` are unanswered).
+ */
+export function httpConcurrentTransport(baseUrl: string, inFlight: number): PublishTransport {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
+  return {
+    async ready() {},
+    publish(_channelIndex, channel, payload, done) {
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: `/v1/channels/${encodeURIComponent(channel)}/publish`,
+          agent,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': payload.length },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => done(res.statusCode === 200 ? null : `HTTP ${res.statusCode ?? 0}`));
+        },
+      );
+      req.on('error', (err) => done(err.message));
+      req.end(payload);
+    },
+    async close() {
+      agent.destroy();
+    },
+  };
+}
+
 const packr = new Packr({ useRecords: false });
 
 /**

@@ -12,6 +12,8 @@ declare module 'autocannon' {
   }
   /** Percentile statistics autocannon reports. */
   interface Stats {
+    /** sum over the run (requests: how many were answered) */
+    total: number;
     average: number;
     mean: number;
     min: number;

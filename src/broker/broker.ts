@@ -51,6 +51,13 @@ export interface Broker {
    */
   publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null>;
   /**
+   * Publishes several `data` on one `channel`, in order, as `publish` would one after another,
+   * but in one call to the bus (batch publish). With history they get consecutive offsets and
+   * each is stored and fanned out with its own, atomically; resolves with the position of the
+   * last (the first is `offset - data.length + 1`), or null without history. `data` is not empty.
+   */
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null>;
+  /**
    * Reads publications with offset > `since` (at most `limit`), with the channel's epoch and
    * latest offset. Null when the channel keeps no history. Rejects when the bus is unreachable.
    */

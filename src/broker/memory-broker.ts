@@ -43,6 +43,11 @@ export class MemoryBroker implements Broker {
   }
 
   async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
+    return this.publishNow(channel, data);
+  }
+
+  /** Publishes synchronously (publish and publishMany). */
+  private publishNow(channel: string, data: Uint8Array | string): StreamPosition | null {
     if (!this.open) throw new Error('memory broker is closed; publish before close()');
     const dataElement = encodeData(data);
     const sequenced = this.store.append(channel, dataElement);
@@ -54,6 +59,12 @@ export class MemoryBroker implements Broker {
       this.flushTimer ??= setTimeout(() => this.flush(), this.batchMs);
     }
     return sequenced?.position ?? null;
+  }
+
+  async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+    let position: StreamPosition | null = null;
+    for (const item of data) position = this.publishNow(channel, item);
+    return position;
   }
 
   async history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {

@@ -74,6 +74,9 @@ export class RedisBroker implements Broker {
     };
     // A command sent but unanswered when the connection drops may already have run in Redis:
     // resending it after the reconnect could store a publication twice. RedisStreams fails it instead.
+    // No auto-pipelining here: ioredis runs one auto-pipeline at a time per connection, and one
+    // whose commands are dropped unanswered (a stalled Redis, see above) never completes, so
+    // every later command, probes included, would queue behind it (docs/BENCHMARKS.md, run L).
     this.pub = new Redis(options.url, { ...common, connectionName: 'broadcaster-pub', autoResendUnfulfilledCommands: false });
     this.sub = new Redis(options.url, { ...common, connectionName: 'broadcaster-sub', autoResubscribe: false });
     this.watch(this.pub, 'publisher', (ready) => (this.pubReady = ready));
@@ -135,6 +138,10 @@ export class RedisBroker implements Broker {
 
   publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
     return this.streams.publish(channel, data);
+  }
+
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+    return this.streams.publishMany(channel, data);
   }
 
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {

@@ -186,6 +186,11 @@ export class RedisClusterBroker implements Broker {
     return this.streams.publish(channel, data);
   }
 
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+    if (!this.connected()) return Promise.reject(new Error(`redis cluster not connected: ${this.readinessReason()}`));
+    return this.streams.publishMany(channel, data);
+  }
+
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
     if (!this.connected()) return Promise.reject(new Error(`redis cluster not connected: ${this.readinessReason()}`));
     return this.streams.history(channel, since, limit);

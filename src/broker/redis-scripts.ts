@@ -41,6 +41,30 @@ return { offset, epoch }
 `;
 
 /**
+ * The same for n publications on one channel in one call (batch publish): KEYS: stream, meta.
+ * ARGV: history size, history ttl, meta ttl, pub/sub channel, epoch candidate, data element 1..n.
+ * The n get consecutive offsets, each is stored and PUBLISHed with its own envelope, in order;
+ * returns { offset of the last, epoch }.
+ */
+export const PUBLISH_MANY_SCRIPT = `${HELPERS}
+local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[5], ARGV[3])
+local n = #ARGV - 5
+local last = redis.call('HINCRBY', KEYS[2], 's', n)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+local now = redis.call('TIME')
+local published_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+for i = 1, n do
+  local offset = last - n + i
+  local data = ARGV[5 + i]
+  local envelope = ${LUA_SEQUENCED_ENVELOPE}
+  redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], string.format('%d-0', offset), 'e', envelope)
+  redis.call('PUBLISH', ARGV[4], envelope)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return { last, epoch }
+`;
+
+/**
  * KEYS: stream, meta. ARGV: since offset, limit, meta ttl, epoch candidate.
  * Returns { epoch, top, id, envelope, id, envelope, ... } for offsets > since, oldest first
  * (ids are `<offset>-0`).

@@ -36,6 +36,8 @@ export interface Options {
   logLevel: LogLevel;
   /** Largest publication data accepted, in bytes (WebSocket publish and HTTP body). */
   maxMessageSize: number;
+  /** Largest batch publish body (POST /v1/publish), in bytes. */
+  maxBatchBytes: number;
   /** Most channels one connection may subscribe to. */
   maxSubscriptionsPerConnection: number;
   /** Bytes queued for one slow client before it is disconnected. */
@@ -58,6 +60,8 @@ export interface Options {
   redisProbeInterval: number;
   /** Milliseconds the memory broker gathers publications before fanning them out together; 0: at once. */
   memoryBatchMs: number;
+  /** Milliseconds the hub gathers broker publications before one fan-out turn (the first after a quiet window at once); 0: none. */
+  fanoutWindowMs: number;
   /** Milliseconds a Redis probe may take before the connection is dropped and reopened. */
   redisProbeTimeout: number;
   /** Worker processes sharing the port under the built-in supervisor; 0 = one per CPU core, 1 = no supervisor. */
@@ -187,6 +191,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'maxMessageSize', flag: 'max-message-size', env: 'BROADCASTER_MAX_MESSAGE_SIZE', type: 'integer',
     default: 65536, min: 1, max: 16 * 1024 * 1024,
     help: 'Largest publication data in bytes, over WebSocket and HTTP.' },
+  { key: 'maxBatchBytes', flag: 'max-batch-bytes', env: 'BROADCASTER_MAX_BATCH_BYTES', type: 'integer',
+    default: 1024 * 1024, min: 1, max: 64 * 1024 * 1024,
+    help: 'Largest body of a batch publish (POST /v1/publish) in bytes; each item\'s data is also limited by --max-message-size.' },
   { key: 'maxSubscriptionsPerConnection', flag: 'max-subscriptions-per-connection',
     env: 'BROADCASTER_MAX_SUBSCRIPTIONS_PER_CONNECTION', type: 'integer', default: 1024, min: 1, max: 1_000_000,
     help: 'Most channels one connection may subscribe to.' },
@@ -209,8 +216,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'Per-namespace history: prefix=size/ttl, comma-separated, e.g. "chat:=100/300,live:=0/1" (longest matching prefix wins; size 0 disables).' },
   { key: 'slowConsumerPolicy', flag: 'slow-consumer-policy', env: 'BROADCASTER_SLOW_CONSUMER_POLICY', type: 'policy', default: 'close',
     help: 'A client whose backlog passes --max-backpressure is closed ("close", it reconnects and recovers) or skips publications until it catches up ("drop", it sees an offset gap).' },
-  { key: 'memoryBatchMs', flag: 'memory-batch-ms', env: 'BROADCASTER_MEMORY_BATCH_MS', type: 'integer', default: 1, min: 0, max: 100,
-    help: 'With the in-memory broker, milliseconds publications are gathered before being fanned out together (they share each subscriber\'s write); 0: fan out each at once.' },
+  { key: 'fanoutWindowMs', flag: 'fanout-window-ms', env: 'BROADCASTER_FANOUT_WINDOW_MS', type: 'integer', default: 1, min: 0, max: 100,
+    help: 'Milliseconds publications from the broker (any broker) are gathered and then fanned out in one turn, so they share each subscriber\'s socket write; the first publication after a quiet window goes out at once (no latency at low rates). 0: fan out each at once.' },
+  { key: 'memoryBatchMs', flag: 'memory-batch-ms', env: 'BROADCASTER_MEMORY_BATCH_MS', type: 'integer', default: 0, min: 0, max: 100,
+    help: 'With the in-memory broker, an extra window (milliseconds) the broker itself gathers publications for, without the quiet-window exception of --fanout-window-ms; 0: none (the default since --fanout-window-ms does this for every broker).' },
   { key: 'redisProbeInterval', flag: 'redis-probe-interval', env: 'BROADCASTER_REDIS_PROBE_INTERVAL', type: 'integer', default: 1000, min: 100, max: 60000,
     help: 'Milliseconds between PING probes on each Redis connection (detects stalled connections).' },
   { key: 'redisProbeTimeout', flag: 'redis-probe-timeout', env: 'BROADCASTER_REDIS_PROBE_TIMEOUT', type: 'integer', default: 3000, min: 100, max: 60000,

@@ -15,6 +15,7 @@ import { registerClientBundleRoute } from './client-bundle-route';
 import { registerPresenceRoutes } from './presence-route';
 import type { PresenceService } from '../presence/presence-service';
 import { registerDemoRoutes } from '../demo/demo-routes';
+import { BATCH_PUBLISH_ROUTE, batchPublishHandler } from './batch-publish';
 
 /** Path of the HTTP publish endpoint; `:channel` is the channel name. */
 export const PUBLISH_ROUTE = '/v1/channels/:channel/publish';
@@ -140,10 +141,12 @@ function historyHandler(ctx: HttpContext) {
   };
 }
 
-/** Registers the HTTP API: publish, history, /healthz, /readyz, and JSON 404/405 answers for the rest. */
+/** Registers the HTTP API: publish, batch publish, history, /healthz, /readyz, and JSON 404/405 answers for the rest. */
 export function registerHttpRoutes(app: TemplatedApp, ctx: HttpContext): void {
   app.post(PUBLISH_ROUTE, publishHandler(ctx));
   app.any(PUBLISH_ROUTE, methodNotAllowed('POST'));
+  app.post(BATCH_PUBLISH_ROUTE, batchPublishHandler(ctx, (res, req) => authorized(ctx, res, req)));
+  app.any(BATCH_PUBLISH_ROUTE, methodNotAllowed('POST'));
   app.get(HISTORY_ROUTE, historyHandler(ctx));
   app.any(HISTORY_ROUTE, methodNotAllowed('GET'));
   app.get('/healthz', (res) => sendJson(res, '200 OK', HEALTH_BODY));

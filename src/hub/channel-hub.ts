@@ -4,6 +4,7 @@ import type { ServerStats } from '../stats';
 import { ChannelRegistry } from './channel-registry';
 import { ChannelSequencer } from './channel-sequencer';
 import { createFanout, type FanoutApp } from './fanout';
+import { FanoutWindow } from './fanout-window';
 import { RecoveryBuffer } from './recovery-buffer';
 import type { Sequenced } from './sequenced';
 
@@ -33,8 +34,10 @@ export class ChannelHub implements SubscriptionHub {
   private readonly registry: ChannelRegistry;
   private readonly sequencer: ChannelSequencer;
   private readonly recovery = new RecoveryBuffer();
+  private readonly window: FanoutWindow;
 
-  constructor(app: FanoutApp, broker: Broker, stats: ServerStats, logger: Logger, compress: boolean) {
+  /** `windowMs`: how long publications are gathered before one fan-out turn (see FanoutWindow; 0: none). */
+  constructor(app: FanoutApp, broker: Broker, stats: ServerStats, logger: Logger, compress: boolean, windowMs = 0) {
     const fanout = createFanout(app, stats, compress);
     const recovery = this.recovery;
     this.sequencer = new ChannelSequencer(
@@ -50,7 +53,8 @@ export class ChannelHub implements SubscriptionHub {
       logger,
     );
     this.registry = new ChannelRegistry(app, broker, (channel) => this.sequencer.forget(channel));
-    broker.onMessage((channel, envelope) => this.sequencer.accept(channel, envelope));
+    this.window = new FanoutWindow(windowMs, (channel, envelope) => this.sequencer.accept(channel, envelope));
+    broker.onMessage((channel, envelope) => this.window.accept(channel, envelope));
     let wasReady = false;
     broker.onState((ready) => {
       if (ready && wasReady) {
@@ -89,6 +93,11 @@ export class ChannelHub implements SubscriptionHub {
 
   closeRecording(channel: string, list: Sequenced[]): void {
     this.recovery.close(channel, list);
+  }
+
+  /** Fans out what the window gathered now (shutdown). */
+  drain(): void {
+    this.window.drain();
   }
 
   /** Number of recordings open on `channel` (diagnostics and tests). */

@@ -116,8 +116,10 @@ export const Failures = Object.freeze({
   processFull: { http: http(503, 'too_many_connections') },
   /** A plain HTTP request to `/ws`. */
   upgradeRequired: { http: http(426, 'upgrade_required') },
-  /** An HTTP publish with an empty body. */
+  /** An HTTP publish with an empty body (or a batch item with empty data). */
   emptyBody: { http: http(400, 'empty_body') },
+  /** A batch publish body that is not the documented JSON or msgpack, or an item of the wrong shape. */
+  invalidBatch: { http: http(400, 'invalid_batch') },
   /** History `since` or `limit` is not a non-negative integer. */
   invalidParameter: { http: http(400, 'invalid_parameter') },
   /** The channel keeps no history. */

@@ -29,6 +29,17 @@ export interface PublisherOptions {
   historyNamespaces?: string;
 }
 
+/** One publication of a batch. */
+export interface BatchPublication {
+  /** Channel name. */
+  channel: string;
+  /** Data (bytes arrive as msgpack bin, strings as str). */
+  data: Uint8Array | string;
+}
+
+/** The outcome of one publication of a batch: its position (null without history) or why it failed. */
+export type BatchOutcome = { ok: true; position: StreamPosition | null } | { ok: false; error: Error };
+
 /**
  * Publishes to broadcaster channels from a Node backend, straight to Redis or a Redis Cluster:
  * with history the offset, history write and (S)PUBLISH happen in the same Lua script the servers use.
@@ -74,6 +85,42 @@ export class Publisher {
     const problem = channelNameProblem(channel);
     if (problem !== null) throw new TypeError(`invalid channel ${JSON.stringify(channel)}: ${problem}`);
     return this.streams.publish(channel, data);
+  }
+
+  /**
+   * Publishes many publications to one or many channels: per channel, in order, one Lua script
+   * call for all of them (consecutive offsets, each stored and fanned out with its own). Resolves
+   * with one outcome per publication, in the given order; an invalid channel fails its items only.
+   */
+  async publishBatch(publications: readonly BatchPublication[]): Promise<BatchOutcome[]> {
+    const outcomes = new Array<BatchOutcome>(publications.length);
+    const byChannel = new Map<string, number[]>();
+    publications.forEach(({ channel }, index) => {
+      const problem = channelNameProblem(channel);
+      if (problem !== null) {
+        outcomes[index] = { ok: false, error: new TypeError(`invalid channel ${JSON.stringify(channel)}: ${problem}`) };
+        return;
+      }
+      const list = byChannel.get(channel);
+      if (list === undefined) byChannel.set(channel, [index]);
+      else list.push(index);
+    });
+    await Promise.all(
+      [...byChannel].map(async ([channel, indexes]) => {
+        try {
+          const last = await this.streams.publishMany(
+            channel,
+            indexes.map((i) => publications[i]!.data),
+          );
+          indexes.forEach((i, k) => {
+            outcomes[i] = { ok: true, position: last === null ? null : { offset: last.offset - indexes.length + 1 + k, epoch: last.epoch } };
+          });
+        } catch (err) {
+          for (const i of indexes) outcomes[i] = { ok: false, error: err as Error };
+        }
+      }),
+    );
+    return outcomes;
   }
 
   /** Closes the Redis connection after pending publishes are sent. */

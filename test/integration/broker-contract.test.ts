@@ -105,6 +105,33 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.deepEqual(first, { offset: 1, epoch: empty!.epoch });
     });
 
+    test('publishMany: one call, consecutive offsets, each stored and delivered with its own, in order', { timeout: 60_000 }, async () => {
+      await broker.subscribe('h:4');
+      const first = await broker.publish('h:4', 'a');
+      const last = await broker.publishMany('h:4', ['b', Buffer.from([1, 2]), 'd']);
+      assert.deepEqual(last, { offset: 4, epoch: first!.epoch }, 'the position of the last');
+      await waitFor('4 messages', () => on('h:4').length === 4);
+      assert.deepEqual(on('h:4').map((e) => e.slice(0, 4)), [
+        [1, 'a', 1, first!.epoch],
+        [1, 'b', 2, first!.epoch],
+        [1, Buffer.from([1, 2]), 3, first!.epoch],
+        [1, 'd', 4, first!.epoch],
+      ]);
+      const page = await broker.history('h:4', 1, 10);
+      assert.deepEqual(page!.publications.map((p) => (unpack(p.envelope) as unknown[]).slice(1, 3)), [['b', 2], [Buffer.from([1, 2]), 3], ['d', 4]]);
+      // trimmed to the history size like single publishes
+      await broker.publishMany('h:4', ['e', 'f', 'g']);
+      const trimmed = await broker.history('h:4', 0, 100);
+      assert.deepEqual(trimmed!.publications.map((p) => p.offset), [3, 4, 5, 6, 7]);
+    });
+
+    test('publishMany without history: every item arrives as [1, data], in order, and null is returned', { timeout: 60_000 }, async () => {
+      await broker.subscribe('c:5');
+      assert.equal(await broker.publishMany('c:5', ['x', 'y', 'z']), null);
+      await waitFor('3 messages', () => on('c:5').length === 3);
+      assert.deepEqual(on('c:5'), [[1, 'x'], [1, 'y'], [1, 'z']]);
+    });
+
     test('after close: not ready and publish rejects', { timeout: 60_000 }, async () => {
       const other = create();
       await other.start();
@@ -113,6 +140,7 @@ function brokerContract(name: string, create: () => Broker): void {
       assert.equal(other.isReady(), false);
       assert.match(other.readinessReason(), /closed/);
       await assert.rejects(other.publish('c:1', 'x'));
+      await assert.rejects(other.publishMany('h:1', ['x']));
     });
   });
 }

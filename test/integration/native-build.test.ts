@@ -53,7 +53,7 @@ describe('the native uWebSockets.js build', { timeout: 60_000 }, () => {
     const adminPort = await freePort();
     const server = await ServerProcess.start([
       '--port', '0', '--host', '127.0.0.1', '--admin-port', String(adminPort),
-      '--slow-consumer-policy', 'drop', '--max-message-size', '65536', '--max-backpressure', '70000', '--memory-batch-ms', '0',
+      '--slow-consumer-policy', 'drop', '--max-message-size', '65536', '--max-backpressure', '70000', '--memory-batch-ms', '0', '--fanout-window-ms', '0',
     ]);
     const slow = new WebSocket(server.wsUrl('?channels=slow:1'));
     let received = 0;

@@ -11,7 +11,7 @@ describe('slow consumer under the close policy', { timeout: 60_000 }, () => {
   test('is closed with 4002 and a reason on the current uWS build (1006 on the legacy one), after a gap-free prefix', { timeout: 60_000 }, async () => {
     const server = await ServerProcess.start([
       '--port', '0', '--host', '127.0.0.1', '--slow-consumer-policy', 'close',
-      '--max-message-size', '65536', '--max-backpressure', '70000', '--memory-batch-ms', '0',
+      '--max-message-size', '65536', '--max-backpressure', '70000', '--memory-batch-ms', '0', '--fanout-window-ms', '0',
     ]);
     const build = server.logs.find((l) => l.msg === 'uWebSockets.js native build loaded')?.uwsBuild;
     const slow = new WebSocket(server.wsUrl('?channels=slow:1'));

@@ -56,6 +56,17 @@ export class ClusterStreams {
     return { offset: Number(offset), epoch: String(epoch) };
   }
 
+  /**
+   * Publishes several data items on one channel in order, each atomic with its own offset (one
+   * script call each: the items may wait on a failover between them); resolves with the last
+   * position, or null without history.
+   */
+  async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+    let last: StreamPosition | null = null;
+    for (const item of data) last = await this.publish(channel, item);
+    return last;
+  }
+
   /** Reads publications after `since` (at most `limit`); null when the channel keeps no history. */
   async history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
     const policy = this.policies.for(channel);

@@ -1,0 +1,124 @@
+/**
+ * HTTP publish throughput, side by side in one run: for each server (memory broker, Redis with
+ * history; optionally an older build given by --before-dist), autocannon sends single publishes
+ * (POST /v1/channels/{channel}/publish) and batches (POST /v1/publish, --batch items per request,
+ * msgpack body), one after another, repeated and interleaved. Prints requests/s, publications/s
+ * and server and Redis CPU µs per publication (from /proc), as medians with min-max, and ratios.
+ * Nobody subscribes: this measures the publish path up to the broker.
+ *
+ *   node dist/loadtest/publish-throughput.js --connections 16 --duration 5 --repeat 3 --batch 100 \
+ *     [--before-dist /path/to/older/dist]
+ */
+import * as path from 'node:path';
+import autocannon from 'autocannon';
+import { pack } from 'msgpackr';
+import { freePort } from '../harness/ports.js';
+import { startProcess, stopProcess } from '../harness/processes.js';
+import { startRedis, type TestRedis } from '../harness/redis.js';
+import { num, parseFlags, str } from './cli-args.js';
+import { cpuTimeUs } from './compare/proc-stats.js';
+import { makePayload, stampPayload } from './protocol/payload.js';
+
+const USAGE = `usage: publish-throughput [options]
+  --connections N   autocannon connections (default 16)
+  --duration S      seconds per measurement (default 5)
+  --repeat N        rounds, interleaved (default 3)
+  --batch N         publications per batch request (default 100; 0: no batch runs)
+  --size N          publication bytes (default 64)
+  --before-dist DIR also measure the server of an older build (DIR/src/cli/main.js)`;
+
+interface Row {
+  server: string;
+  mode: 'single' | 'batch';
+  reqPerSec: number[];
+  pubPerSec: number[];
+  serverUs: number[];
+  redisUs: number[];
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const fmt = (xs: number[], digits = 0): string => {
+  const f = (n: number): string => n.toFixed(digits);
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return xs.length > 1 && lo !== hi ? `${f(median(xs))} (${f(lo)}-${f(hi)})` : f(median(xs));
+};
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2), ['connections', 'duration', 'repeat', 'batch', 'size', 'before-dist'], [], USAGE);
+  const connections = num(f, 'connections', 16, 1, 1000);
+  const duration = num(f, 'duration', 5, 1, 120);
+  const repeat = num(f, 'repeat', 3, 1, 20);
+  const batchSize = num(f, 'batch', 100, 0, 10_000);
+  const size = num(f, 'size', 64, 1, 65536);
+  const before = str(f, 'before-dist', '');
+  const payload = stampPayload(makePayload(Math.max(16, size)), 0, 0);
+  const batchBody = pack({ publications: Array.from({ length: batchSize }, () => ({ channel: 'lt.0', data: payload })) });
+  const current = path.resolve(__dirname, '..', 'src', 'cli', 'main.js');
+  const servers: Array<{ name: string; main: string; redis: boolean }> = [
+    { name: 'memory', main: current, redis: false },
+    { name: 'redis+history', main: current, redis: true },
+  ];
+  if (before !== '') {
+    servers.push({ name: 'memory (before)', main: path.join(before, 'src', 'cli', 'main.js'), redis: false });
+    servers.push({ name: 'redis+history (before)', main: path.join(before, 'src', 'cli', 'main.js'), redis: true });
+  }
+  const modes: Array<'single' | 'batch'> = batchSize > 0 ? ['single', 'batch'] : ['single'];
+  const rows: Row[] = [];
+  for (const s of servers)
+    for (const mode of modes)
+      if (!(mode === 'batch' && s.name.endsWith('(before)'))) rows.push({ server: s.name, mode, reqPerSec: [], pubPerSec: [], serverUs: [], redisUs: [] });
+  for (let round = 0; round < repeat; round++) {
+    for (const s of servers) {
+      let redis: TestRedis | undefined;
+      const port = await freePort();
+      if (s.redis) redis = await startRedis();
+      const args = [s.main, '--port', String(port), '--host', '127.0.0.1', '--workers', '1', '--admin-port', '0', '--log-level', 'info'];
+      if (redis !== undefined) args.push('--redis-url', redis.url);
+      const server = await startProcess({ cmd: process.execPath, args }, { keepLogs: false });
+      try {
+        for (const mode of modes) {
+          const row = rows.find((r) => r.server === s.name && r.mode === mode);
+          if (row === undefined) continue;
+          const cpu0 = cpuTimeUs(server.pid);
+          const r0 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
+          const result = await autocannon({
+            url: mode === 'single' ? `http://127.0.0.1:${port}/v1/channels/lt.0/publish` : `http://127.0.0.1:${port}/v1/publish`,
+            method: 'POST',
+            headers: { 'content-type': mode === 'single' ? 'application/octet-stream' : 'application/msgpack' },
+            body: mode === 'single' ? payload : batchBody,
+            connections,
+            duration,
+          });
+          const cpu = cpuTimeUs(server.pid) - cpu0;
+          const redisCpu = redis === undefined ? 0 : cpuTimeUs(redis.pid) - r0;
+          const ok = result.requests.total - result.non2xx;
+          const pubs = ok * (mode === 'single' ? 1 : batchSize);
+          row.reqPerSec.push(ok / duration);
+          row.pubPerSec.push(pubs / duration);
+          row.serverUs.push(pubs > 0 ? cpu / pubs : 0);
+          row.redisUs.push(pubs > 0 ? redisCpu / pubs : 0);
+          process.stdout.write(
+            `round ${round + 1} ${s.name} ${mode}: ${Math.round(ok / duration)} req/s, ${Math.round(pubs / duration)} pub/s, ` +
+              `server ${(cpu / Math.max(1, pubs)).toFixed(2)} µs/pub, redis ${(redisCpu / Math.max(1, pubs)).toFixed(2)} µs/pub, non-2xx ${result.non2xx}, errors ${result.errors}\n`,
+          );
+        }
+      } finally {
+        await stopProcess(server.child);
+        await redis?.stop();
+      }
+    }
+  }
+  const memorySingle = rows.find((r) => r.server === 'memory' && r.mode === 'single');
+  process.stdout.write(
+    `\n| server | request | req/s | publications/s | × memory single | server CPU µs/pub | Redis CPU µs/pub |\n|---|---|---:|---:|---:|---:|---:|\n`,
+  );
+  for (const r of rows) {
+    const ratio = memorySingle === undefined ? 0 : median(r.pubPerSec) / median(memorySingle.pubPerSec);
+    process.stdout.write(
+      `| ${r.server} | ${r.mode === 'single' ? 'single' : `batch of ${batchSize}`} | ${fmt(r.reqPerSec)} | ${fmt(r.pubPerSec)} | ${ratio.toFixed(2)} | ${fmt(r.serverUs, 2)} | ${fmt(r.redisUs, 2)} |\n`,
+    );
+  }
+}
+
+void main();

@@ -1,0 +1,69 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FanoutWindow } from '../../src/hub/fanout-window';
+
+/** Waits (polling, at most 5 s) until `check` holds: the order of events is asserted, never their timing. */
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let waited = 0; !check(); waited += 2) {
+    if (waited > 5000) assert.fail(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+function recorder(): { seen: string[]; window: (ms: number) => FanoutWindow } {
+  const seen: string[] = [];
+  return { seen, window: (ms) => new FanoutWindow(ms, (channel, envelope) => seen.push(`${channel}:${envelope.toString()}`)) };
+}
+
+describe('FanoutWindow', () => {
+  it('delivers the first publication after a quiet window at once', () => {
+    const { seen, window } = recorder();
+    const w = window(5);
+    w.accept('a', Buffer.from('1'));
+    assert.deepEqual(seen, ['a:1']);
+    w.drain();
+  });
+
+  it('gathers what arrives while the window is open and delivers it in order when it ends', async () => {
+    const { seen, window } = recorder();
+    const w = window(5);
+    w.accept('a', Buffer.from('1'));
+    w.accept('b', Buffer.from('2'));
+    w.accept('a', Buffer.from('3'));
+    assert.deepEqual(seen, ['a:1'], 'the second and third wait for the window');
+    await until('the window to end', () => seen.length === 3);
+    assert.deepEqual(seen, ['a:1', 'b:2', 'a:3']);
+    // the window that followed the flush saw nothing and closed: the next one goes out at once
+    await until('the window to close', () => !w.isOpen());
+    w.accept('a', Buffer.from('4'));
+    assert.deepEqual(seen, ['a:1', 'b:2', 'a:3', 'a:4']);
+    w.drain();
+  });
+
+  it('keeps order across consecutive windows', async () => {
+    const { seen, window } = recorder();
+    const w = window(2);
+    const expected: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      w.accept('c', Buffer.from(String(i)));
+      expected.push(`c:${i}`);
+      if (i % 10 === 9) await sleep(3);
+    }
+    await until('every publication', () => seen.length === expected.length);
+    assert.deepEqual(seen, expected);
+  });
+
+  it('delivers at once with window 0, and drain() delivers what is gathered', () => {
+    const { seen, window } = recorder();
+    const zero = window(0);
+    zero.accept('a', Buffer.from('1'));
+    zero.accept('a', Buffer.from('2'));
+    assert.deepEqual(seen, ['a:1', 'a:2']);
+    const w = window(1000);
+    w.accept('b', Buffer.from('1'));
+    w.accept('b', Buffer.from('2'));
+    w.drain();
+    assert.deepEqual(seen, ['a:1', 'a:2', 'b:1', 'b:2']);
+  });
+});
