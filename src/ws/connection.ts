@@ -8,7 +8,7 @@ import type { Access } from '../security/access';
 import type { Bucket } from '../security/rate-limiter';
 import type { SecurityPolicy } from '../security/security-policy';
 import type { ServerStats } from '../stats';
-import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from './slow-consumer-close';
+import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_GRACE_MS, SLOW_CONSUMER_REASON } from './slow-consumer-close';
 import type { WebSocket } from '../uws/uws';
 import type { ConnectRequest } from './connect-request';
 import type { PresenceService } from '../presence/presence-service';
@@ -258,9 +258,16 @@ export class Connection implements CatchUpSocket, Expiring {
     else this.socket.cork(fn);
   }
 
-  /** Closes the socket as a slow consumer with 4002 (a catch-up that cannot keep up). */
+  /**
+   * Closes the socket as a slow consumer with 4002 (a catch-up that cannot keep up); a socket
+   * still open SLOW_CONSUMER_GRACE_MS later (its close frame never left) is cut off.
+   */
   drop(): void {
+    if (this.closed) return;
     this.end(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);
+    setTimeout(() => {
+      if (!this.closed) this.socket?.close();
+    }, SLOW_CONSUMER_GRACE_MS).unref();
   }
 
   /** Closes the socket with a close frame (shutdown). */

@@ -98,8 +98,9 @@ describe('slow consumers, catch-up limit and idle connections', { timeout: 180_0
     await publishBatch(10_001);
     socket.resume();
     const code = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve('still open after 60 s'), 60_000).unref())]);
-    if (code !== 4002) lagging.terminate();
-    assert.equal(code, 4002, 'closed as a slow consumer (docs/PROTOCOL.md, close codes)');
+    if (typeof code !== 'number') lagging.terminate();
+    // 4002 with its reason; 1006 only where the close frame could not leave within 10 s (PROTOCOL.md, close codes).
+    assert.ok(code === 4002 || code === 1006, `closed as a slow consumer, got ${code}`);
     assert.equal(answered, false, 'the subscribe was never answered');
     assert.ok(received < 20_000, `only part of the catch-up arrived (${received})`);
     assert.equal((await publisher.command(Command.Ping))[0], 1, 'the publisher is unaffected');
