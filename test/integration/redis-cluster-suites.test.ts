@@ -10,6 +10,7 @@ import { TestRedisCluster } from '../helpers/redis-cluster';
 import { recoverySuite } from '../helpers/recovery-suite';
 import { startReadyWith } from '../helpers/server-process';
 import { TestClient } from '../helpers/test-client';
+import { waitFor } from '../helpers/wait';
 
 // Servers are started ready (the shard probes went round), so the first subscribe has a position.
 // One cluster (3 masters + 3 replicas) for both suites: each starts its own server on it.
@@ -76,5 +77,20 @@ test('one sharded subscriber connection per master, never per channel; one SSUBS
   } finally {
     await client.close();
     await server.stop();
+  }
+});
+
+test('presence on a cluster: a client on one process is listed and counted by the other', { timeout: 60_000 }, async () => {
+  const args = [...clusterArgs(), '--presence-namespaces', 'pc:'];
+  const [a, b] = [await startReadyWith(args), await startReadyWith(args)];
+  const client = await TestClient.connect(a.wsUrl('?channels=pc:1'));
+  try {
+    const counts = async (): Promise<unknown> => (await fetch(`${b.http}/v1/channels/pc:1/presence/counts`)).json();
+    await waitFor('the other process to count the client', async () => ((await counts()) as { clients: number }).clients === 1, 10_000);
+    assert.deepEqual(await counts(), { channel: 'pc:1', clients: 1, users: 0 });
+    await client.close();
+    await waitFor('the leave to reach the other process', async () => ((await counts()) as { clients: number }).clients === 0, 10_000);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
   }
 });
