@@ -20,6 +20,7 @@ export const SYSTEM_IDS = [
   'bc-embedded-w0',
   'bc-prod-1-before',
   'bc-embedded-before',
+  'bc-redis-history-before',
   'bc-memory',
   'bc-redis-1',
   'bc-redis-history',
@@ -34,9 +35,10 @@ export const SYSTEM_IDS = [
 ] as const;
 
 /**
- * `bc-prod-1-before` and `bc-embedded-before` run the broadcaster of an older build for
+ * `bc-prod-1-before`, `bc-embedded-before` and `bc-redis-history-before` run the broadcaster of an older build for
  * before/after figures in one run: this environment variable names its dist folder (a
- * `npx tsc --outDir DIR` of the older commit inside this checkout, so node_modules resolve).
+ * `npx tsc --outDir DIR` of the older commit inside this checkout, so node_modules resolve; or the
+ * dist of a checkout of that commit with its own node_modules).
  */
 export const BEFORE_DIST_ENV = 'BC_BENCH_BEFORE_DIST';
 
@@ -191,14 +193,16 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
         unavailable: needFile(BROADCASTER),
       };
     case 'bc-prod-1-before':
-    case 'bc-embedded-before': {
+    case 'bc-embedded-before':
+    case 'bc-redis-history-before': {
       const dir = process.env[BEFORE_DIST_ENV] ?? '';
       const main = path.join(dir, 'src', 'cli', 'main.js');
-      const redis = id === 'bc-prod-1-before';
+      const redis = id !== 'bc-embedded-before';
+      const fedByRedis = id === 'bc-redis-history-before';
       return {
         ...rawOnWs,
-        label: redis ? 'broadcaster production x1, before' : 'broadcaster embedded, before',
-        via: 'http',
+        label: fedByRedis ? 'broadcaster redis+history, before' : redis ? 'broadcaster production x1, before' : 'broadcaster embedded, before',
+        via: fedByRedis ? 'redis-history' : 'http',
         needsRedis: redis,
         processes: 1,
         command: (port, redisUrl) => {
