@@ -36,6 +36,26 @@ export interface PublishTransport {
   close(): Promise<void>;
 }
 
+/** One POST /v1/channels/{channel}/publish of `payload` through `agent`; `done` gets null on 200. */
+function postPublish(url: URL, agent: http.Agent, channel: string, payload: Buffer, done: Done): void {
+  const req = http.request(
+    {
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: `/v1/channels/${encodeURIComponent(channel)}/publish`,
+      agent,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': payload.length },
+    },
+    (res) => {
+      res.resume();
+      res.on('end', () => done(res.statusCode === 200 ? null : `HTTP ${res.statusCode ?? 0}`));
+    },
+  );
+  req.on('error', (err) => done(err.message));
+  req.end(payload);
+}
+
 /** HTTP POST /v1/channels/{channel}/publish over `lanes` keep-alive connections. */
 export function httpTransport(baseUrl: string, lanes: number): PublishTransport {
   const url = new URL(baseUrl);
@@ -43,22 +63,7 @@ export function httpTransport(baseUrl: string, lanes: number): PublishTransport 
   return {
     async ready() {},
     publish(channelIndex, channel, payload, done) {
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: `/v1/channels/${encodeURIComponent(channel)}/publish`,
-          agent: agents[channelIndex % lanes],
-          headers: { 'content-type': 'application/octet-stream', 'content-length': payload.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => done(res.statusCode === 200 ? null : `HTTP ${res.statusCode ?? 0}`));
-        },
-      );
-      req.on('error', (err) => done(err.message));
-      req.end(payload);
+      postPublish(url, agents[channelIndex % lanes]!, channel, payload, done);
     },
     async close() {
       for (const a of agents) a.destroy();
@@ -76,22 +81,7 @@ export function httpConcurrentTransport(baseUrl: string, inFlight: number): Publ
   return {
     async ready() {},
     publish(_channelIndex, channel, payload, done) {
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: `/v1/channels/${encodeURIComponent(channel)}/publish`,
-          agent,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': payload.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => done(res.statusCode === 200 ? null : `HTTP ${res.statusCode ?? 0}`));
-        },
-      );
-      req.on('error', (err) => done(err.message));
-      req.end(payload);
+      postPublish(url, agent, channel, payload, done);
     },
     async close() {
       agent.destroy();

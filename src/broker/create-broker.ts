@@ -14,22 +14,8 @@ import { RedisClusterBroker } from './redis-cluster-broker';
  * `policies` is the server's one HistoryPolicies, shared with the HTTP API and recovery.
  */
 export function createBroker(options: Readonly<Options>, policies: HistoryPolicies, logger: Logger, stats: ServerStats): Broker {
-  if (options.redisClusterNodes.length > 0) {
-    return new RedisClusterBroker({
-      nodes: options.redisClusterNodes.map((item) => clusterNode(item)!),
-      partitions: options.redisClusterPartitions,
-      prefix: options.redisPrefix,
-      logger,
-      policies,
-      metaTtl: options.historyMetaTtl,
-      probeInterval: options.redisProbeInterval,
-      probeTimeout: options.redisProbeTimeout,
-      stats,
-    });
-  }
-  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs);
-  return new RedisBroker({
-    url: options.redisUrl,
+  // What both Redis brokers take from the options.
+  const redis = {
     prefix: options.redisPrefix,
     logger,
     policies,
@@ -37,5 +23,10 @@ export function createBroker(options: Readonly<Options>, policies: HistoryPolici
     probeInterval: options.redisProbeInterval,
     probeTimeout: options.redisProbeTimeout,
     stats,
-  });
+  };
+  if (options.redisClusterNodes.length > 0) {
+    return new RedisClusterBroker({ ...redis, nodes: options.redisClusterNodes.map((item) => clusterNode(item)!), partitions: options.redisClusterPartitions });
+  }
+  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs);
+  return new RedisBroker({ ...redis, url: options.redisUrl });
 }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { type BroadcasterError, Client, type ClientOptions, type PresenceEntry, type Subscription } from '../../src/client/index';
 import { cleanupSteps } from '../helpers/cleanup';
 import { TestRedis } from '../helpers/redis-server';
-import { startReady } from '../helpers/server-process';
+import { type ServerProcess, startReady } from '../helpers/server-process';
 import { TEST_SECRET, hs256Token } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait';
 
@@ -49,14 +49,19 @@ const httpPresence = async (http: string, channel: string) => (await fetch(`${ht
 
 describe('presence across processes through Redis', { timeout: 120_000 }, () => {
   const steps = cleanupSteps();
-
-  test('lists, counts and join/leave events span both processes; the HTTP API and the command agree', { timeout: 60_000 }, async () => {
+  /** A private redis-server and two processes on it, all stopped by the cleanup steps. */
+  const twoProcesses = async (): Promise<{ a: ServerProcess; b: ServerProcess }> => {
     const redis = await TestRedis.start();
     steps.push(() => redis.kill());
     const a = await startReady(redis.url, ARGS);
     steps.push(() => a.stop());
     const b = await startReady(redis.url, ARGS);
     steps.push(() => b.stop());
+    return { a, b };
+  };
+
+  test('lists, counts and join/leave events span both processes; the HTTP API and the command agree', { timeout: 60_000 }, async () => {
+    const { a, b } = await twoProcesses();
 
     const ada = await member([a.wsUrl()], 'ada');
     steps.push(async () => ada.client.close());
@@ -93,12 +98,7 @@ describe('presence across processes through Redis', { timeout: 120_000 }, () => 
   });
 
   test('a process killed with SIGKILL: its entries disappear within the ttl, leaves follow, the reconnected client joins again', { timeout: 60_000 }, async () => {
-    const redis = await TestRedis.start();
-    steps.push(() => redis.kill());
-    const a = await startReady(redis.url, ARGS);
-    steps.push(() => a.stop());
-    const b = await startReady(redis.url, ARGS);
-    steps.push(() => b.stop());
+    const { a, b } = await twoProcesses();
     const watcher = await member([a.wsUrl()], 'watcher', 'chat:k');
     steps.push(async () => watcher.client.close());
     await watcher.ready();
