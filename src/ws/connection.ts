@@ -8,7 +8,7 @@ import type { Access } from '../security/access';
 import type { Bucket } from '../security/rate-limiter';
 import type { SecurityPolicy } from '../security/security-policy';
 import type { ServerStats } from '../stats';
-import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_GRACE_MS, SLOW_CONSUMER_REASON } from './slow-consumer-close';
+import { cutOffAfterGrace, SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from './slow-consumer-close';
 import type { WebSocket } from '../uws/uws';
 import type { ConnectRequest } from './connect-request';
 import type { PresenceService } from '../presence/presence-service';
@@ -265,9 +265,10 @@ export class Connection implements CatchUpSocket, Expiring {
   drop(): void {
     if (this.closed) return;
     this.end(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);
-    setTimeout(() => {
-      if (!this.closed) this.socket?.close();
-    }, SLOW_CONSUMER_GRACE_MS).unref();
+    cutOffAfterGrace(
+      () => this.closed,
+      () => this.socket?.close(),
+    );
   }
 
   /** Closes the socket with a close frame (shutdown). */

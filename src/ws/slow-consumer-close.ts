@@ -10,6 +10,13 @@ export const SLOW_CONSUMER_REASON = 'slow consumer: too far behind, reconnect wi
 /** How long a slow consumer may take to read its backlog down to the limit before it is cut off without a close frame. */
 export const SLOW_CONSUMER_GRACE_MS = 10_000;
 
+/** Cuts a socket off (no close frame) unless it closed within SLOW_CONSUMER_GRACE_MS. */
+export function cutOffAfterGrace(isClosed: () => boolean, cut: () => void): void {
+  setTimeout(() => {
+    if (!isClosed()) cut();
+  }, SLOW_CONSUMER_GRACE_MS).unref();
+}
+
 /**
  * The `close` slow-consumer policy with a close code, for uWS builds that call the `dropped`
  * handler (the v20.57 line). uWS drops every frame, a close frame included, while a socket's
@@ -33,9 +40,10 @@ export class SlowConsumerClose<T extends object> {
     const data = ws.getUserData();
     if (this.isClosed(data) || this.slow.has(data)) return;
     this.slow.add(data);
-    setTimeout(() => {
-      if (!this.isClosed(data)) ws.close();
-    }, SLOW_CONSUMER_GRACE_MS).unref();
+    cutOffAfterGrace(
+      () => this.isClosed(data),
+      () => ws.close(),
+    );
   }
 
   /** Called from the `drain` handler: closes a marked socket with 4002 once its buffer is within the limit. */
