@@ -4,6 +4,8 @@ import { LUA_SEQUENCED_ENVELOPE, LUA_UINT } from '../protocol/envelope';
  * Lua scripts run inside Redis so that offset, history and fan-out change together.
  * Keys per channel: `<prefix>h:<channel>` (a stream whose entry ids are `<offset>-0`, field `e`
  * holding the envelope) and `<prefix>m:<channel>` (a hash: `s` latest offset, `e` epoch).
+ * Streams are trimmed with `MAXLEN ~` (whole stream nodes: cheap, but a stream may hold up to one
+ * node more than the history size); history reads return only the last `size` publications.
  */
 
 /** Shared Lua helpers: msgpack unsigned integer and epoch creation. */
@@ -34,7 +36,7 @@ local now = redis.call('TIME')
 local published_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local data = ARGV[1]
 local envelope = ${LUA_SEQUENCED_ENVELOPE}
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], string.format('%d-0', offset), 'e', envelope)
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], string.format('%d-0', offset), 'e', envelope)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', ARGV[5], envelope)
 return { offset, epoch }
@@ -57,7 +59,7 @@ for i = 1, n do
   local offset = last - n + i
   local data = ARGV[5 + i]
   local envelope = ${LUA_SEQUENCED_ENVELOPE}
-  redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], string.format('%d-0', offset), 'e', envelope)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], string.format('%d-0', offset), 'e', envelope)
   redis.call('PUBLISH', ARGV[4], envelope)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
@@ -65,14 +67,14 @@ return { last, epoch }
 `;
 
 /**
- * KEYS: stream, meta. ARGV: since offset, limit, meta ttl, epoch candidate.
- * Returns { epoch, top, id, envelope, id, envelope, ... } for offsets > since, oldest first
- * (ids are `<offset>-0`).
+ * KEYS: stream, meta. ARGV: since offset, limit, meta ttl, epoch candidate, history size.
+ * Returns { epoch, top, id, envelope, id, envelope, ... } for offsets > since among the last
+ * `size` publications, oldest first (ids are `<offset>-0`).
  */
 export const HISTORY_SCRIPT = `${HELPERS}
 local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[4], ARGV[3])
 local top = tonumber(redis.call('HGET', KEYS[2], 's') or '0')
-local since = tonumber(ARGV[1])
+local since = math.max(tonumber(ARGV[1]), top - tonumber(ARGV[5]))
 local limit = tonumber(ARGV[2])
 local result = { epoch, top }
 if limit > 0 and top > since then

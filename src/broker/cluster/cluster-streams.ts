@@ -13,7 +13,7 @@ if (SHARDED_PUBLISH_SCRIPT === PUBLISH_SCRIPT) throw new Error('redis-scripts.ts
 /** The scripted commands defined on a cluster connection. */
 interface ScriptedCluster {
   bcSpublish(stream: string, meta: string, data: Buffer, size: number, ttl: number, metaTtl: number, channel: string, epoch: string): Promise<[number, string]>;
-  bcHistoryBuffer(stream: string, meta: string, since: number, limit: number, metaTtl: number, epoch: string): Promise<Array<Buffer | number>>;
+  bcHistoryBuffer(stream: string, meta: string, since: number, limit: number, metaTtl: number, epoch: string, size: number): Promise<Array<Buffer | number>>;
 }
 
 /**
@@ -78,6 +78,7 @@ export class ClusterStreams {
       limit,
       Math.max(this.metaTtl, policy.ttl),
       newEpoch(),
+      policy.size,
     );
     const publications: HistoryEntry[] = [];
     for (let i = 2; i + 1 < reply.length; i += 2) {

@@ -1,0 +1,191 @@
+import { strict as assert } from 'node:assert';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type Redis from 'ioredis';
+import type { StreamPosition } from '../../src/broker/broker';
+import { MAX_SCRIPT_BATCH, RedisStreams } from '../../src/broker/redis-streams';
+import { HistoryPolicies } from '../../src/config/history-policy';
+import { encodeData } from '../../src/protocol/envelope';
+
+/** One script call the fake connection received, answered by the test. */
+interface Call {
+  script: 'single' | 'many';
+  channel: string;
+  epoch: string;
+  data: Buffer[];
+  answer(last: number, epoch: string): void;
+  fail(err: Error): void;
+}
+
+/** A stand-in for the publisher connection: records script calls; the test answers them. */
+class FakeConnection extends EventEmitter {
+  readonly calls: Call[] = [];
+  defineCommand(): void {}
+  private record(script: Call['script'], channel: string, epoch: string, data: Buffer[]): Promise<[number, string]> {
+    return new Promise((resolve, reject) => {
+      this.calls.push({ script, channel, epoch, data, answer: (last, e) => resolve([last, e]), fail: reject });
+    });
+  }
+  bcPublish(_s: string, _m: string, data: Buffer, _size: number, _ttl: number, _metaTtl: number, channel: string, epoch: string): Promise<[number, string]> {
+    return this.record('single', channel, epoch, [data]);
+  }
+  bcPublishMany(
+    _s: string,
+    _m: string,
+    _size: number,
+    _ttl: number,
+    _metaTtl: number,
+    channel: string,
+    epoch: string,
+    ...data: Buffer[]
+  ): Promise<[number, string]> {
+    return this.record('many', channel, epoch, data);
+  }
+}
+
+function setup(): { conn: FakeConnection; streams: RedisStreams } {
+  const conn = new FakeConnection();
+  const policies = new HistoryPolicies({ historySize: 100, historyTtl: 60, historyNamespaces: 'raw.=0/0' });
+  const streams = new RedisStreams(conn as unknown as Redis, 'bc:', policies, 300);
+  return { conn, streams };
+}
+
+const data = (n: number): Buffer => encodeData(`m${n}`);
+
+describe('RedisStreams: one unanswered script call per channel', () => {
+  it('sends the publications of one turn on an idle channel in one call, in order, at the end of the turn', async () => {
+    const { conn, streams } = setup();
+    const first = streams.publish('c', 'm1');
+    const second = streams.publish('c', 'm2');
+    assert.equal(conn.calls.length, 0, 'nothing is sent before the turn ends');
+    await nextTurn();
+    assert.equal(conn.calls.length, 1);
+    const call = conn.calls[0]!;
+    assert.equal(call.script, 'many');
+    assert.equal(call.channel, 'bc:c');
+    assert.deepEqual(call.data, [data(1), data(2)]);
+    call.answer(12, 'E1');
+    assert.deepEqual(await first, { offset: 11, epoch: 'E1' });
+    assert.deepEqual(await second, { offset: 12, epoch: 'E1' });
+  });
+
+  it('a lone publication uses the single script', async () => {
+    const { conn, streams } = setup();
+    const p = streams.publish('c', 'm1');
+    await nextTurn();
+    assert.equal(conn.calls.length, 1);
+    assert.equal(conn.calls[0]!.script, 'single');
+    conn.calls[0]!.answer(1, 'E1');
+    assert.deepEqual(await p, { offset: 1, epoch: 'E1' });
+  });
+
+  it('publications made while a call is unanswered wait for its answer, then go together', async () => {
+    const { conn, streams } = setup();
+    const p1 = streams.publish('c', 'm1');
+    await nextTurn();
+    const later = [streams.publish('c', 'm2')];
+    await nextTurn();
+    later.push(streams.publish('c', 'm3'));
+    await nextTurn();
+    assert.equal(conn.calls.length, 1, 'no second call while the first is unanswered');
+    conn.calls[0]!.answer(1, 'E1');
+    assert.deepEqual(await p1, { offset: 1, epoch: 'E1' });
+    assert.equal(conn.calls.length, 2, 'the answer sends what waited');
+    assert.deepEqual(conn.calls[1]!.data, [data(2), data(3)]);
+    conn.calls[1]!.answer(3, 'E1');
+    assert.deepEqual(await Promise.all(later), [
+      { offset: 2, epoch: 'E1' },
+      { offset: 3, epoch: 'E1' },
+    ]);
+    // idle again: the next publication is sent at the end of its turn
+    const p4 = streams.publish('c', 'm4');
+    await nextTurn();
+    assert.equal(conn.calls.length, 3);
+    conn.calls[2]!.answer(4, 'E1');
+    assert.deepEqual(await p4, { offset: 4, epoch: 'E1' });
+  });
+
+  it('channels do not wait for each other', async () => {
+    const { conn, streams } = setup();
+    void streams.publish('a', 'm1');
+    await nextTurn();
+    void streams.publish('b', 'm2');
+    await nextTurn();
+    assert.deepEqual(
+      conn.calls.map((c) => c.channel),
+      ['bc:a', 'bc:b'],
+    );
+  });
+
+  it('a failed call fails only its own publications; what waited is sent next', async () => {
+    const { conn, streams } = setup();
+    const p1 = streams.publish('c', 'm1');
+    await nextTurn();
+    const p2 = streams.publish('c', 'm2');
+    conn.calls[0]!.fail(new Error('boom'));
+    await assert.rejects(p1, /boom/);
+    assert.equal(conn.calls.length, 2);
+    assert.deepEqual(conn.calls[1]!.data, [data(2)]);
+    conn.calls[1]!.answer(5, 'E1');
+    assert.deepEqual(await p2, { offset: 5, epoch: 'E1' });
+  });
+
+  it('a call carries at most MAX_SCRIPT_BATCH publications, but a batch publish is never split', async () => {
+    const { conn, streams } = setup();
+    void streams.publish('c', 'm0');
+    await nextTurn();
+    const singles: Array<Promise<StreamPosition | null>> = [];
+    for (let i = 1; i <= MAX_SCRIPT_BATCH + 10; i++) singles.push(streams.publish('c', `m${i}`));
+    const batch = Array.from({ length: MAX_SCRIPT_BATCH + 5 }, (_, i) => `b${i}`);
+    const many = streams.publishMany('c', batch);
+    conn.calls[0]!.answer(1, 'E1');
+    await nextTurn();
+    assert.equal(conn.calls[1]!.data.length, MAX_SCRIPT_BATCH);
+    conn.calls[1]!.answer(1 + MAX_SCRIPT_BATCH, 'E1');
+    await nextTurn();
+    assert.equal(conn.calls[2]!.data.length, 10, 'the rest of the singles; the batch does not fit beside them');
+    conn.calls[2]!.answer(11 + MAX_SCRIPT_BATCH, 'E1');
+    await nextTurn();
+    assert.equal(conn.calls[3]!.data.length, MAX_SCRIPT_BATCH + 5, 'the batch, whole, in one call');
+    assert.deepEqual(conn.calls[3]!.data[0], encodeData('b0'));
+    conn.calls[3]!.answer(16 + 2 * MAX_SCRIPT_BATCH, 'E1');
+    assert.deepEqual(await many, { offset: 16 + 2 * MAX_SCRIPT_BATCH, epoch: 'E1' });
+    const positions = await Promise.all(singles);
+    assert.deepEqual(
+      positions.map((p) => p?.offset),
+      Array.from({ length: MAX_SCRIPT_BATCH + 10 }, (_, i) => i + 2),
+    );
+  });
+
+  it('a new epoch candidate replaces the one a channel took; an unused one is kept', async () => {
+    const { conn, streams } = setup();
+    void streams.publish('a', 'm1');
+    await nextTurn();
+    const candidate = conn.calls[0]!.epoch;
+    assert.match(candidate, /^[A-Za-z0-9_-]{12}$/);
+    conn.calls[0]!.answer(1, 'OLD-EPOCH');
+    await nextTurn();
+    void streams.publish('a', 'm2');
+    await nextTurn();
+    assert.equal(conn.calls[1]!.epoch, candidate, 'not taken: the same candidate is offered again');
+    conn.calls[1]!.answer(1, candidate);
+    await nextTurn();
+    void streams.publish('b', 'm3');
+    await nextTurn();
+    assert.notEqual(conn.calls[2]!.epoch, candidate, 'taken by a channel: never offered again');
+  });
+
+  it('a dropped connection fails the unanswered call, then sends what waited', async () => {
+    const { conn, streams } = setup();
+    const p1 = streams.publish('c', 'm1');
+    await nextTurn();
+    const p2 = streams.publish('c', 'm2');
+    conn.emit('close');
+    await assert.rejects(p1, /may or may not have been made/);
+    await nextTurn();
+    assert.equal(conn.calls.length, 2);
+    conn.calls[1]!.answer(2, 'E1');
+    assert.deepEqual(await p2, { offset: 2, epoch: 'E1' });
+  });
+});
