@@ -1,20 +1,29 @@
 import type { MessageHandler } from '../broker/broker';
 
+/** Consecutive empty windows after which the window closes (the next publication then goes out at once). */
+export const EMPTY_WINDOWS_BEFORE_CLOSE = 8;
+
 /**
  * Gathers the broker's publications for a short window so they are fanned out in one event-loop
  * turn: uWS then writes them to each subscriber together (many frames per socket write). The
- * first publication after a quiet window goes out at once, so a low publication rate pays no
+ * first publication after a quiet spell goes out at once, so a low publication rate pays no
  * latency; while publications keep arriving, each window's are delivered when it ends, in order.
  *
  * A window opens in the loop iteration after a fan-out, not at once: uWS writes a turn's frames
  * at the end of that iteration, which takes long under load, and a window measured from before
  * those writes would end as soon as they are done, gathering nothing. Opened afterwards, it lasts
  * `windowMs` of loop time in which requests and Redis replies keep flowing.
+ *
+ * The window stays open through up to EMPTY_WINDOWS_BEFORE_CLOSE - 1 empty windows in a row: at a
+ * steady rate near one publication per window, a single empty window is common, and closing on
+ * it would send the next publication alone (one frame per socket write to every subscriber).
  */
 export class FanoutWindow {
   /** Gathered publications: channel, envelope, channel, envelope, … */
   private queue: Array<string | Buffer> = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Empty windows in a row since the last delivery. */
+  private emptyWindows = 0;
 
   /** `windowMs` 0 delivers every publication at once. */
   constructor(
@@ -47,9 +56,17 @@ export class FanoutWindow {
   private flush(): void {
     const queue = this.queue;
     if (queue.length === 0) {
-      this.timer = null;
+      if (++this.emptyWindows >= EMPTY_WINDOWS_BEFORE_CLOSE) {
+        this.timer = null;
+        this.emptyWindows = 0;
+        return;
+      }
+      // nothing was fanned out: the next window starts now
+      this.timer = setTimeout(() => this.flush(), this.windowMs);
+      this.timer.unref();
       return;
     }
+    this.emptyWindows = 0;
     this.queue = [];
     this.open();
     for (let i = 0; i < queue.length; i += 2) this.deliver(queue[i] as string, queue[i + 1] as Buffer);
@@ -64,6 +81,7 @@ export class FanoutWindow {
   drain(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.emptyWindows = 0;
     const queue = this.queue;
     this.queue = [];
     for (let i = 0; i < queue.length; i += 2) this.deliver(queue[i] as string, queue[i + 1] as Buffer);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FanoutWindow } from '../../src/hub/fanout-window';
+import { EMPTY_WINDOWS_BEFORE_CLOSE, FanoutWindow } from '../../src/hub/fanout-window';
 
 /** Waits (polling, at most 5 s) until `check` holds: the order of events is asserted, never their timing. */
 async function until(what: string, check: () => boolean): Promise<void> {
@@ -34,7 +34,7 @@ describe('FanoutWindow', () => {
     assert.deepEqual(seen, ['a:1'], 'the second and third wait for the window');
     await until('the window to end', () => seen.length === 3);
     assert.deepEqual(seen, ['a:1', 'b:2', 'a:3']);
-    // the window that followed the flush saw nothing and closed: the next one goes out at once
+    // the windows that followed the flush saw nothing and it closed: the next one goes out at once
     await until('the window to close', () => !w.isOpen());
     w.accept('a', Buffer.from('4'));
     assert.deepEqual(seen, ['a:1', 'b:2', 'a:3', 'a:4']);
@@ -65,5 +65,36 @@ describe('FanoutWindow', () => {
     w.accept('b', Buffer.from('2'));
     w.drain();
     assert.deepEqual(seen, ['a:1', 'a:2', 'b:1', 'b:2']);
+  });
+
+  it('stays open through empty windows, and closes after EMPTY_WINDOWS_BEFORE_CLOSE of them in a row', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { seen, window } = recorder();
+      const w = window(1);
+      w.accept('a', Buffer.from('1'));
+      assert.deepEqual(seen, ['a:1']);
+      mock.timers.tick(0); // the loop iteration after the fan-out: the window starts
+      for (let empty = 1; empty < EMPTY_WINDOWS_BEFORE_CLOSE; empty++) {
+        mock.timers.tick(1);
+        assert.equal(w.isOpen(), true, `still open after ${empty} empty window(s)`);
+      }
+      // a publication after empty windows waits for the end of the current one
+      w.accept('a', Buffer.from('2'));
+      assert.deepEqual(seen, ['a:1']);
+      mock.timers.tick(1);
+      assert.deepEqual(seen, ['a:1', 'a:2']);
+      // the count starts again after a delivery
+      mock.timers.tick(0);
+      for (let empty = 1; empty < EMPTY_WINDOWS_BEFORE_CLOSE; empty++) mock.timers.tick(1);
+      assert.equal(w.isOpen(), true);
+      mock.timers.tick(1);
+      assert.equal(w.isOpen(), false, `closed after ${EMPTY_WINDOWS_BEFORE_CLOSE} empty windows in a row`);
+      w.accept('a', Buffer.from('3'));
+      assert.deepEqual(seen, ['a:1', 'a:2', 'a:3'], 'after a quiet spell the first publication goes out at once');
+      w.drain();
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
