@@ -31,8 +31,7 @@ export class MemoryHistory {
     this.sweeper.unref();
   }
 
-  private stream(channel: string): ChannelStream {
-    const now = this.now();
+  private stream(channel: string, now: number): ChannelStream {
     let s = this.streams.get(channel);
     if (s !== undefined && s.metaExpires <= now) s = undefined;
     if (s === undefined) {
@@ -47,12 +46,13 @@ export class MemoryHistory {
   append(channel: string, dataElement: Buffer): { envelope: Buffer; position: StreamPosition } | null {
     const policy = this.policies.for(channel);
     if (policy.size === 0) return null;
-    const s = this.stream(channel);
     const now = this.now();
+    const s = this.stream(channel, now);
     s.offset++;
-    const envelope = encodeSequencedEnvelope(dataElement, s.offset, s.epoch);
+    const envelope = encodeSequencedEnvelope(dataElement, s.offset, s.epoch, now);
     s.entries.push({ offset: s.offset, envelope });
-    if (s.entries.length > policy.size) s.entries.splice(0, s.entries.length - policy.size);
+    // one over the size after each append (shift is cheap on V8); more only after the size shrank
+    while (s.entries.length > policy.size) s.entries.shift();
     s.historyExpires = now + policy.ttl * 1000;
     s.metaExpires = now + Math.max(this.metaTtl, policy.ttl) * 1000;
     return { envelope, position: { offset: s.offset, epoch: s.epoch } };
@@ -61,7 +61,7 @@ export class MemoryHistory {
   /** Publications after `since`, at most `limit`; null when the channel keeps no history. */
   read(channel: string, since: number, limit: number): HistoryPage | null {
     if (this.policies.for(channel).size === 0) return null;
-    const s = this.stream(channel);
+    const s = this.stream(channel, this.now());
     const publications = limit > 0 ? s.entries.filter((e) => e.offset > since).slice(0, limit) : [];
     return { epoch: s.epoch, top: s.offset, publications };
   }

@@ -34,16 +34,49 @@ export function encodeEnvelope(data: Uint8Array | string): Buffer {
   return packr.pack([ENVELOPE_VERSION, data]);
 }
 
-/** Encodes publication data as its msgpack element: bytes as bin, strings as str. */
+/**
+ * Encodes publication data as its msgpack element: bytes as bin, strings as str, in the shortest
+ * form (the bytes msgpack encoders write), in one allocation.
+ */
 export function encodeData(data: Uint8Array | string): Buffer {
-  return packr.pack(data);
+  if (typeof data === 'string') {
+    const length = Buffer.byteLength(data, 'utf8');
+    const head = length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+    const out = Buffer.allocUnsafe(head + length);
+    if (head === 1) out[0] = 0xa0 | length;
+    else writeLength(out, head, 0xd9, length);
+    out.write(data, head, length, 'utf8');
+    return out;
+  }
+  const length = data.byteLength;
+  const head = length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(head + length);
+  writeLength(out, head, 0xc4, length);
+  out.set(data, head);
+  return out;
 }
 
-const UNSEQUENCED_HEAD = Buffer.from([0x92, ENVELOPE_VERSION]);
+/** Writes a str8/16/32 (`base` 0xd9) or bin8/16/32 (`base` 0xc4) header of `head` bytes at 0. */
+function writeLength(out: Buffer, head: number, base: number, length: number): void {
+  if (head === 2) {
+    out[0] = base;
+    out[1] = length;
+  } else if (head === 3) {
+    out[0] = base + 1;
+    out.writeUInt16BE(length, 1);
+  } else {
+    out[0] = base + 2;
+    out.writeUInt32BE(length, 1);
+  }
+}
 
 /** Builds the envelope `[1, data]` from an already-encoded data element (channels without history). */
 export function encodeUnsequencedEnvelope(dataElement: Buffer): Buffer {
-  return Buffer.concat([UNSEQUENCED_HEAD, dataElement]);
+  const out = Buffer.allocUnsafe(2 + dataElement.length);
+  out[0] = 0x92;
+  out[1] = ENVELOPE_VERSION;
+  out.set(dataElement, 2);
+  return out;
 }
 
 /**
@@ -62,37 +95,44 @@ local function uint(n)
 end
 `;
 
-/** Writes `n` (a non-negative integer below 2^53) as a msgpack unsigned integer. */
-function encodeUint(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  if (n <= 0xffffffff) {
-    const b = Buffer.allocUnsafe(5);
-    b[0] = 0xce;
-    b.writeUInt32BE(n, 1);
-    return b;
+/** Bytes of `n` (a non-negative integer below 2^53) as a msgpack unsigned integer. */
+function uintLength(n: number): number {
+  return n < 0x80 ? 1 : n <= 0xffffffff ? 5 : 9;
+}
+
+/** Writes `n` as a msgpack unsigned integer at `pos` (fixint, uint32 or uint64); returns the end. */
+function writeUint(out: Buffer, pos: number, n: number): number {
+  if (n < 0x80) {
+    out[pos] = n;
+    return pos + 1;
   }
-  const b = Buffer.allocUnsafe(9);
-  b[0] = 0xcf;
-  b.writeUInt32BE(Math.floor(n / 0x100000000), 1);
-  b.writeUInt32BE(n % 0x100000000, 5);
-  return b;
+  if (n <= 0xffffffff) {
+    out[pos] = 0xce;
+    out.writeUInt32BE(n, pos + 1);
+    return pos + 5;
+  }
+  out[pos] = 0xcf;
+  out.writeUInt32BE(Math.floor(n / 0x100000000), pos + 1);
+  out.writeUInt32BE(n % 0x100000000, pos + 5);
+  return pos + 9;
 }
 
 /**
  * Builds the envelope `[1, data, offset, epoch, publishedAt]` from an encoded data element: the
- * same bytes the Redis publish script writes.
+ * same bytes the Redis publish script writes, in one allocation.
  */
 export function encodeSequencedEnvelope(dataElement: Buffer, offset: number, epoch: string, publishedAt: number = Date.now()): Buffer {
   if (epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) throw new RangeError(`epoch must be 1-${MAX_EPOCH_LENGTH} ASCII characters`);
-  const epochBytes = Buffer.from(epoch, 'latin1');
-  return Buffer.concat([
-    Buffer.from([0x95, ENVELOPE_VERSION]),
-    dataElement,
-    encodeUint(offset),
-    Buffer.from([0xa0 | epochBytes.length]),
-    epochBytes,
-    encodeUint(publishedAt),
-  ]);
+  const epochLength = Buffer.byteLength(epoch, 'latin1');
+  const out = Buffer.allocUnsafe(2 + dataElement.length + uintLength(offset) + 1 + epochLength + uintLength(publishedAt));
+  out[0] = 0x95;
+  out[1] = ENVELOPE_VERSION;
+  out.set(dataElement, 2);
+  let pos = writeUint(out, 2 + dataElement.length, offset);
+  out[pos++] = 0xa0 | epochLength;
+  pos += out.write(epoch, pos, epochLength, 'latin1');
+  writeUint(out, pos, publishedAt);
+  return out;
 }
 
 /** Reads the msgpack unsigned integer (or whole float64) at `pos`; the caller checked its type. */

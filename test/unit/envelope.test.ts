@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { pack, unpack } from 'msgpackr';
 import { encodeData, encodeEnvelope, encodeSequencedEnvelope, parseEnvelope, type EnvelopeView } from '../../src/protocol/envelope';
 import { buildPublicationFrame } from '../../src/protocol/publication-frame';
@@ -157,4 +158,20 @@ test('sequenced envelopes use the shortest unsigned encoding, as the Redis scrip
   const thirtyOne = Buffer.concat([Buffer.from('9201bf', 'hex'), Buffer.alloc(31, 0x61)]);
   assert.equal((parseEnvelope(thirtyOne) as { dataEnd: number }).dataEnd, 34, 'a 31-byte fixstr as data');
   assert.equal((parseEnvelope(Buffer.from('9301a0cb0000000000000000', 'hex')) as { offset: number }).offset, 0, 'a float64 zero offset');
+});
+
+test('encodeData writes the bytes msgpack writes: every size class of str and bin, any text, a view into a larger buffer', () => {
+  const sizes = [0, 1, 31, 32, 33, 255, 256, 257, 65535, 65536, 70_000];
+  for (const size of sizes) {
+    for (const data of [Buffer.alloc(size, 7), new Uint8Array(size).fill(3), 'a'.repeat(size), 'é'.repeat(size >> 1), '😀'.repeat(size >> 2)]) {
+      assert.deepEqual(encodeData(data), pack(data), `${typeof data} of ${size}`);
+    }
+  }
+  const big = Buffer.from('xxhelloxx');
+  assert.deepEqual(encodeData(big.subarray(2, 7)), Buffer.from('c40568656c6c6f', 'hex'), 'only the view, not the buffer behind it');
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.uint8Array({ maxLength: 300 })), (data) => {
+      assert.deepEqual(encodeData(data), pack(data instanceof Uint8Array ? Buffer.from(data) : data));
+    }),
+  );
 });
