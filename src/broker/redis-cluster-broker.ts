@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger';
 import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
 import { ClusterKeys } from './cluster/cluster-keys';
 import { ClusterStreams } from './cluster/cluster-streams';
+import { failLostReplies } from './cluster/lost-replies';
 import { evenSlotTags } from './cluster/partition-tags';
 import { ShardedSubscriptionSet } from './cluster/sharded-subscription-set';
 import { PROBE_MARK, ShardProbe } from './cluster/shard-probe';
@@ -55,6 +56,8 @@ export class RedisClusterBroker implements Broker {
       clusterRetryStrategy: reconnectDelay,
       redisOptions: { connectionName: 'broadcaster', connectTimeout: 5000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
     });
+    // A script whose reply was lost may have run: fail it (503 / 105) rather than let ioredis run it twice.
+    failLostReplies(this.cluster);
     this.streams = new ClusterStreams(this.cluster, this.keys, options.policies, options.metaTtl);
     this.subscriptions = new ShardedSubscriptionSet(
       {

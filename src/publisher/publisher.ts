@@ -2,6 +2,7 @@ import Redis, { Cluster } from 'ioredis';
 import type { StreamPosition } from '../broker/broker';
 import { ClusterKeys } from '../broker/cluster/cluster-keys';
 import { ClusterStreams } from '../broker/cluster/cluster-streams';
+import { failLostReplies } from '../broker/cluster/lost-replies';
 import { evenSlotTags } from '../broker/cluster/partition-tags';
 import { RedisStreams } from '../broker/redis-streams';
 import { clusterNode } from '../config/cluster-nodes';
@@ -64,7 +65,8 @@ export class Publisher {
       );
     }
     if (options.redisUrl !== undefined) {
-      const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3 });
+      // A command unanswered when the connection drops may have run: RedisStreams fails it, and it is not sent again.
+      const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, autoResendUnfulfilledCommands: false });
       this.redis = redis;
       this.streams = new RedisStreams(redis, prefix, policies, metaTtl);
       return;
@@ -75,6 +77,7 @@ export class Publisher {
       return node;
     });
     const cluster = new Cluster(parsed, { redisOptions: { maxRetriesPerRequest: 3 } });
+    failLostReplies(cluster);
     this.redis = cluster;
     const keys = new ClusterKeys(prefix, evenSlotTags(options.redisClusterPartitions ?? defaults.redisClusterPartitions));
     this.streams = new ClusterStreams(cluster, keys, policies, metaTtl);
