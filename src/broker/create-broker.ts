@@ -24,10 +24,11 @@ export function createBroker(options: Readonly<Options>, policies: HistoryPolici
     probeInterval: options.redisProbeInterval,
     probeTimeout: options.redisProbeTimeout,
     stats,
+    idempotencyTtl: options.idempotencyTtl,
   };
   if (options.redisClusterNodes.length > 0) {
     return new RedisClusterBroker({ ...redis, nodes: options.redisClusterNodes.map((item) => clusterNode(item)!), partitions: options.redisClusterPartitions });
   }
-  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs);
+  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs, options.idempotencyTtl);
   return new RedisBroker({ ...redis, url: options.redisUrl });
 }

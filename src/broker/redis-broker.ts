@@ -1,6 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '../log/logger';
-import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
+import type { Broker, HistoryPage, MessageHandler, PublishOptions, PublishResult, StateHandler } from './broker';
 import { RedisProbe } from './redis-probe';
 import { type RedisBrokerSettings, reconnectDelay } from './redis-settings';
 import { RedisStreams } from './redis-streams';
@@ -70,7 +70,7 @@ export class RedisBroker implements Broker {
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.handler(channel.toString('latin1', this.prefixLength), message);
     });
-    this.streams = new RedisStreams(this.pub, options.prefix, options.policies, options.metaTtl);
+    this.streams = new RedisStreams(this.pub, options.prefix, options.policies, options.metaTtl, options.idempotencyTtl);
     this.probes = [this.pub, this.sub].map(
       (conn) =>
         new RedisProbe(conn, options.probeInterval, options.probeTimeout, (waited) => {
@@ -118,12 +118,12 @@ export class RedisBroker implements Broker {
     }
   }
 
-  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
-    return this.streams.publish(channel, data);
+  publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult> {
+    return this.streams.publish(channel, data, options);
   }
 
-  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
-    return this.streams.publishMany(channel, data);
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]> {
+    return this.streams.publishMany(channel, data, options);
   }
 
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {

@@ -1,6 +1,6 @@
 import { Cluster, type ClusterNode } from 'ioredis';
 import type { Logger } from '../log/logger';
-import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
+import type { Broker, HistoryPage, MessageHandler, PublishOptions, PublishResult, StateHandler } from './broker';
 import { ClusterKeys } from './cluster/cluster-keys';
 import { ClusterStreams } from './cluster/cluster-streams';
 import { failLostReplies } from './cluster/lost-replies';
@@ -58,7 +58,7 @@ export class RedisClusterBroker implements Broker {
     });
     // A script whose reply was lost may have run: fail it (503 / 105) rather than let ioredis run it twice.
     failLostReplies(this.cluster);
-    this.streams = new ClusterStreams(this.cluster, this.keys, options.policies, options.metaTtl);
+    this.streams = new ClusterStreams(this.cluster, this.keys, options.policies, options.metaTtl, options.idempotencyTtl);
     this.subscriptions = new ShardedSubscriptionSet(
       {
         label: 'redis cluster',
@@ -167,14 +167,14 @@ export class RedisClusterBroker implements Broker {
     return !this.closed && this.cluster.status === 'ready';
   }
 
-  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
+  publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult> {
     if (!this.connected()) return Promise.reject(new Error(`redis cluster not connected: ${this.readinessReason()}`));
-    return this.streams.publish(channel, data);
+    return this.streams.publish(channel, data, options);
   }
 
-  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]> {
     if (!this.connected()) return Promise.reject(new Error(`redis cluster not connected: ${this.readinessReason()}`));
-    return this.streams.publishMany(channel, data);
+    return this.streams.publishMany(channel, data, options);
   }
 
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {

@@ -18,6 +18,8 @@ export interface RedisBrokerSettings {
   probeTimeout: number;
   /** Process counters. */
   stats: ServerStats;
+  /** Seconds the result of a publish with an idempotency key is kept (`--idempotency-ttl`; default 300). */
+  idempotencyTtl?: number;
 }
 
 /** Reconnect delay of a Redis connection (of the whole cluster connection): 50 ms doubling up to 2 s, forever. */

@@ -61,7 +61,7 @@ async function publishWhileKilling(broker: Broker, channels: string[], kill: () 
       const i = next++;
       const data = `p${i}`;
       try {
-        const position = await broker.publish(channels[i % channels.length]!, data);
+        const { position } = await broker.publish(channels[i % channels.length]!, data);
         outcome.accepted.set(data, position!);
       } catch (err) {
         outcome.refused++;
