@@ -95,7 +95,9 @@ function publishHandler(ctx: HttpContext) {
       ctx.broker.publish(channel, body, options).then(
         ({ position, repeated }) => {
           if (!repeated) ctx.stats.publishedHttp++;
-          if (!aborted) sendJson(res, '200 OK', { ok: true, channel, size: body.length, ...position, ...(options === undefined ? {} : { repeated }) });
+          if (aborted) return;
+          const size = body.length;
+          sendJson(res, '200 OK', options === undefined ? { ok: true, channel, size, ...position } : { ok: true, channel, size, ...position, repeated });
         },
         (err: Error) => {
           ctx.stats.publishFailures++;

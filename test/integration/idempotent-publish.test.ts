@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { pack } from 'msgpackr';
 import { Publisher } from '../../src/publisher/publisher';
 import { TestRedis } from '../helpers/redis-server';
-import { ServerProcess } from '../helpers/server-process';
+import { type ServerProcess, startReadyWith } from '../helpers/server-process';
 import { ClientPool, type TestClient } from '../helpers/test-client';
 import { sleep } from '../helpers/wait';
 
@@ -41,8 +41,9 @@ function idempotencySuite(name: string, extra: () => string[]): void {
     let server: ServerProcess;
     const pool = new ClientPool((query) => server.wsUrl(query));
 
+    // Ready (/readyz 200): the broker is connected before the first publish.
     before(async () => {
-      server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--history-namespaces', 'none:=0/0', ...extra()]);
+      server = await startReadyWith(['--port', '0', '--host', '127.0.0.1', '--history-namespaces', 'none:=0/0', ...extra()]);
     });
     after(async () => {
       await pool.closeAll();
@@ -156,7 +157,7 @@ idempotencySuite('redis broker', () => ['--redis-url', redis.url]);
 describe('--idempotency-ttl', { timeout: 120_000 }, () => {
   let server: ServerProcess;
   before(async () => {
-    server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--redis-prefix', 'ttl:', '--idempotency-ttl', '1']);
+    server = await startReadyWith(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--redis-prefix', 'ttl:', '--idempotency-ttl', '1']);
   });
   after(async () => {
     await server.stop();
@@ -173,7 +174,7 @@ describe('--idempotency-ttl', { timeout: 120_000 }, () => {
   });
 
   test('an --idempotency-ttl outside 1-86400 is refused at start', { timeout: 60_000 }, async () => {
-    await assert.rejects(ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--idempotency-ttl', '0']), /idempotency-ttl/);
+    await assert.rejects(startReadyWith(['--port', '0', '--host', '127.0.0.1', '--idempotency-ttl', '0']), /idempotency-ttl/);
   });
 });
 
@@ -181,7 +182,7 @@ describe('Publisher with idempotency keys', { timeout: 120_000 }, () => {
   let server: ServerProcess;
   const pool = new ClientPool((query) => server.wsUrl(query));
   before(async () => {
-    server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--redis-prefix', 'pi:']);
+    server = await startReadyWith(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--redis-prefix', 'pi:']);
   });
   after(async () => {
     await pool.closeAll();
