@@ -3,12 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { unpack } from 'msgpackr';
 import type { Broker } from '../../src/broker/broker';
 import { MemoryBroker } from '../../src/broker/memory-broker';
-import { RedisBroker } from '../../src/broker/redis-broker';
-import { RedisClusterBroker } from '../../src/broker/redis-cluster-broker';
 import { HistoryPolicies } from '../../src/config/history-policy';
-import { createLogger } from '../../src/log/logger';
-import { createStats } from '../../src/stats';
 import { TestRedisCluster } from '../helpers/redis-cluster';
+import { testClusterBroker, testRedisBroker } from '../helpers/test-brokers';
 import { TestRedis } from '../helpers/redis-server';
 import { sleep, waitFor } from '../helpers/wait';
 
@@ -262,23 +259,7 @@ after(async () => {
   await Promise.all([redis.kill(), cluster.stop()]);
 });
 
-const logger = createLogger('silent');
 brokerContract('memory', (idempotencyTtl) => new MemoryBroker(policies, 3600, 0, idempotencyTtl));
 brokerContract('memory, batched every 5 ms', (idempotencyTtl) => new MemoryBroker(policies, 3600, 5, idempotencyTtl));
-brokerContract('redis', (idempotencyTtl) =>
-  new RedisBroker({ url: redis.url, prefix: 'contract:', logger, policies, metaTtl: 3600, probeInterval: 1000, probeTimeout: 3000, stats: createStats(), idempotencyTtl }),
-);
-brokerContract('redis cluster (3 masters + 3 replicas, 16 partitions)', (idempotencyTtl) =>
-  new RedisClusterBroker({
-    nodes: cluster.startupNodes,
-    partitions: 16,
-    prefix: 'contract:',
-    logger,
-    policies,
-    metaTtl: 3600,
-    probeInterval: 200,
-    probeTimeout: 3000,
-    stats: createStats(),
-    idempotencyTtl,
-  }),
-);
+brokerContract('redis', (idempotencyTtl) => testRedisBroker(redis.url, 'contract:', policies, { idempotencyTtl }));
+brokerContract('redis cluster (3 masters + 3 replicas, 16 partitions)', (idempotencyTtl) => testClusterBroker(cluster, 'contract:', policies, { idempotencyTtl }));

@@ -2,31 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pack } from 'msgpackr';
 import { Publisher } from '../../src/publisher/publisher';
+import { type Json, publishBatch, publishOne, textOf } from '../helpers/http-publish';
 import { TestRedis } from '../helpers/redis-server';
 import { type ServerProcess, startReadyWith } from '../helpers/server-process';
-import { ClientPool, type TestClient } from '../helpers/test-client';
+import { ClientPool } from '../helpers/test-client';
 import { sleep } from '../helpers/wait';
 
-type Json = Record<string, unknown>;
-
-/** POST /v1/channels/{channel}/publish with an optional Idempotency-Key header. */
-async function publish(base: string, channel: string, body: string, key?: string): Promise<{ status: number; json: Json }> {
-  const headers: Record<string, string> = key === undefined ? {} : { 'idempotency-key': key };
-  const res = await fetch(`${base}/v1/channels/${channel}/publish`, { method: 'POST', body, headers });
-  return { status: res.status, json: (await res.json()) as Json };
-}
-
-/** POST /v1/publish with a JSON or msgpack body. */
-async function batch(base: string, body: unknown, msgpack = false): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`${base}/v1/publish`, {
-    method: 'POST',
-    body: msgpack ? new Uint8Array(pack(body)) : JSON.stringify(body),
-    headers: { 'content-type': msgpack ? 'application/msgpack' : 'application/json' },
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
-
-const text = (c: TestClient, channel: string): Array<[number | null, string]> => c.publications(channel).map((p) => [p.offset, Buffer.from(p.data).toString()]);
+const publish = publishOne;
+const text = textOf;
+/** POST /v1/publish with `body` as JSON, or as msgpack. */
+const batch = (base: string, body: unknown, msgpack = false) =>
+  msgpack ? publishBatch(base, pack(body), 'application/msgpack') : publishBatch(base, JSON.stringify(body));
 
 let redis: TestRedis;
 before(async () => {
