@@ -4,10 +4,12 @@
  * (POST /v1/channels/{channel}/publish) and batches (POST /v1/publish, --batch items per request,
  * msgpack body), one after another, repeated and interleaved. Prints requests/s, publications/s
  * and server and Redis CPU µs per publication (from /proc), as medians with min-max, and ratios.
- * Nobody subscribes: this measures the publish path up to the broker.
+ * Nobody subscribes: this measures the publish path up to the broker. With --keys, the same
+ * requests again with an idempotency key on every publication (a fresh one each: every one is
+ * published), to set the cost of keys beside publications without.
  *
  *   node dist/loadtest/publish-throughput.js --connections 16 --duration 5 --repeat 3 --batch 100 \
- *     [--before-dist /path/to/older/dist]
+ *     [--keys] [--before-dist /path/to/older/dist]
  */
 import * as path from 'node:path';
 import autocannon from 'autocannon';
@@ -15,7 +17,7 @@ import { pack } from 'msgpackr';
 import { freePort } from '../harness/ports.js';
 import { startProcess, stopProcess } from '../harness/processes.js';
 import { startRedis, type TestRedis } from '../harness/redis.js';
-import { num, parseFlags, str } from './cli-args.js';
+import { bool, num, parseFlags, str } from './cli-args.js';
 import { cpuTimeUs } from './compare/proc-stats.js';
 import { makePayload, stampPayload } from './protocol/payload.js';
 
@@ -25,11 +27,15 @@ const USAGE = `usage: publish-throughput [options]
   --repeat N        rounds, interleaved (default 3)
   --batch N         publications per batch request (default 100; 0: no batch runs)
   --size N          publication bytes (default 64)
+  --keys            also measure publications with an idempotency key (a fresh one each)
   --before-dist DIR also measure the server of an older build (DIR/src/cli/main.js)`;
+
+/** A request kind: single or batch, with or without an idempotency key on every publication. */
+type Mode = 'single' | 'batch' | 'single+key' | 'batch+key';
 
 interface Row {
   server: string;
-  mode: 'single' | 'batch';
+  mode: Mode;
   reqPerSec: number[];
   pubPerSec: number[];
   serverUs: number[];
@@ -45,7 +51,7 @@ const fmt = (xs: number[], digits = 0): string => {
 };
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2), ['connections', 'duration', 'repeat', 'batch', 'size', 'before-dist'], [], USAGE);
+  const f = parseFlags(process.argv.slice(2), ['connections', 'duration', 'repeat', 'batch', 'size', 'before-dist'], ['keys'], USAGE);
   const connections = num(f, 'connections', 16, 1, 1000);
   const duration = num(f, 'duration', 5, 1, 120);
   const repeat = num(f, 'repeat', 3, 1, 20);
@@ -54,6 +60,11 @@ async function main(): Promise<void> {
   const before = str(f, 'before-dist', '');
   const payload = stampPayload(makePayload(Math.max(16, size)), 0, 0);
   const batchBody = pack({ publications: Array.from({ length: batchSize }, () => ({ channel: 'lt.0', data: payload })) });
+  // Fresh idempotency keys: every keyed publication is a first one (the cost of a key, not of a repeat).
+  const run = Date.now().toString(36);
+  let nextKey = 0;
+  const keyedBatch = (): Buffer =>
+    pack({ publications: Array.from({ length: batchSize }, () => ({ channel: 'lt.0', data: payload, idempotency_key: `${run}-${nextKey++}` })) });
   const current = path.resolve(__dirname, '..', 'src', 'cli', 'main.js');
   const servers: Array<{ name: string; main: string; redis: boolean }> = [
     { name: 'memory', main: current, redis: false },
@@ -63,9 +74,13 @@ async function main(): Promise<void> {
     servers.push({ name: 'memory (before)', main: path.join(before, 'src', 'cli', 'main.js'), redis: false });
     servers.push({ name: 'redis+history (before)', main: path.join(before, 'src', 'cli', 'main.js'), redis: true });
   }
-  const modes: Array<'single' | 'batch'> = batchSize > 0 ? ['single', 'batch'] : ['single'];
+  const modes: Mode[] = batchSize > 0 ? ['single', 'batch'] : ['single'];
+  if (bool(f, 'keys')) modes.push(...modes.map((m) => `${m}+key` as Mode));
   const rows: Row[] = [];
-  for (const s of servers) for (const mode of modes) rows.push({ server: s.name, mode, reqPerSec: [], pubPerSec: [], serverUs: [], redisUs: [] });
+  // The before build knows no idempotency keys: its rows are the runs without.
+  for (const s of servers)
+    for (const mode of modes)
+      if (!(mode.endsWith('+key') && s.name.endsWith('(before)'))) rows.push({ server: s.name, mode, reqPerSec: [], pubPerSec: [], serverUs: [], redisUs: [] });
   for (let round = 0; round < repeat; round++) {
     for (const s of servers) {
       let redis: TestRedis | undefined;
@@ -80,18 +95,28 @@ async function main(): Promise<void> {
           if (row === undefined) continue;
           const cpu0 = cpuTimeUs(server.pid);
           const r0 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
+          const single = mode.startsWith('single');
+          const keyed = mode.endsWith('+key');
           const result = await autocannon({
-            url: mode === 'single' ? `http://127.0.0.1:${port}/v1/channels/lt.0/publish` : `http://127.0.0.1:${port}/v1/publish`,
+            url: single ? `http://127.0.0.1:${port}/v1/channels/lt.0/publish` : `http://127.0.0.1:${port}/v1/publish`,
             method: 'POST',
-            headers: { 'content-type': mode === 'single' ? 'application/octet-stream' : 'application/msgpack' },
-            body: mode === 'single' ? payload : batchBody,
+            headers: { 'content-type': single ? 'application/octet-stream' : 'application/msgpack' },
+            body: single ? payload : batchBody,
             connections,
             duration,
+            ...(keyed && {
+              requests: [
+                {
+                  setupRequest: (req) =>
+                    single ? { ...req, headers: { ...req.headers, 'idempotency-key': `${run}-${nextKey++}` } } : { ...req, body: keyedBatch() },
+                },
+              ],
+            }),
           });
           const cpu = cpuTimeUs(server.pid) - cpu0;
           const redisCpu = redis === undefined ? 0 : cpuTimeUs(redis.pid) - r0;
           const ok = result.requests.total - result.non2xx;
-          const pubs = ok * (mode === 'single' ? 1 : batchSize);
+          const pubs = ok * (single ? 1 : batchSize);
           row.reqPerSec.push(ok / duration);
           row.pubPerSec.push(pubs / duration);
           row.serverUs.push(pubs > 0 ? cpu / pubs : 0);
@@ -116,7 +141,7 @@ async function main(): Promise<void> {
     const single = rows.find((x) => x.server === r.server && x.mode === 'single');
     const own = single === undefined ? 0 : median(r.pubPerSec) / median(single.pubPerSec);
     process.stdout.write(
-      `| ${r.server} | ${r.mode === 'single' ? 'single' : `batch of ${batchSize}`} | ${fmt(r.reqPerSec)} | ${fmt(r.pubPerSec)} | ${ratio.toFixed(2)} | ${own.toFixed(2)} | ${fmt(r.serverUs, 2)} | ${fmt(r.redisUs, 2)} |\n`,
+      `| ${r.server} | ${r.mode.startsWith('single') ? 'single' : `batch of ${batchSize}`}${r.mode.endsWith('+key') ? ', a key each' : ''} | ${fmt(r.reqPerSec)} | ${fmt(r.pubPerSec)} | ${ratio.toFixed(2)} | ${own.toFixed(2)} | ${fmt(r.serverUs, 2)} | ${fmt(r.redisUs, 2)} |\n`,
     );
   }
 }

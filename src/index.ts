@@ -5,11 +5,12 @@ export { encodeEnvelope, parseEnvelope, ENVELOPE_VERSION, type EnvelopeView } fr
 export { Command, Frame, ErrorCode, CloseCode } from './protocol/opcodes';
 export { Failures, type Failure, type HttpFailure } from './protocol/errors';
 export { channelNameProblem, isValidChannelName, MAX_CHANNEL_LENGTH } from './protocol/channel-name';
+export { idempotencyKeyProblem, MAX_IDEMPOTENCY_KEY_LENGTH } from './protocol/idempotency-key';
 export { defaultOptions, OPTION_SPECS, type Options, type LogLevel } from './config/options';
 export { loadConfig } from './config/load-config';
 export { ConfigError } from './config/config-error';
 export type { Broker } from './broker/broker';
-export type { StreamPosition, HistoryPage, HistoryEntry } from './broker/broker';
+export type { StreamPosition, HistoryPage, HistoryEntry, PublishOptions, PublishResult } from './broker/broker';
 export { MemoryBroker } from './broker/memory-broker';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis-broker';
 export { RedisClusterBroker, type RedisClusterBrokerOptions } from './broker/redis-cluster-broker';

@@ -1,4 +1,4 @@
-import type { Broker, StreamPosition } from './broker/broker';
+import type { Broker, PublishOptions, PublishResult } from './broker/broker';
 import { createBroker } from './broker/create-broker';
 import { HistoryPolicies } from './config/history-policy';
 import type { Options } from './config/options';
@@ -6,6 +6,7 @@ import { defaultOptions } from './config/options';
 import { registerHttpRoutes } from './http/routes';
 import { ChannelHub } from './hub/channel-hub';
 import { createLogger, type Logger } from './log/logger';
+import { idempotencyKeyProblem } from './protocol/idempotency-key';
 import { CloseCode } from './protocol/opcodes';
 import { SecurityPolicy } from './security/security-policy';
 import { findInsecureSettings, type InsecureSetting } from './security/insecure-settings';
@@ -197,9 +198,17 @@ export class BroadcasterServer {
     return this.boundPort;
   }
 
-  /** Publishes `data` on `channel` through the broker, as the HTTP API does; resolves with its position (null without history). */
-  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
-    return this.broker.publish(channel, data);
+  /**
+   * Publishes `data` on `channel` through the broker, as the HTTP API does; resolves with its
+   * position (null without history). With `options.idempotencyKey` a repeat within
+   * `idempotencyTtl` publishes nothing and answers the first result (`repeated: true`); a key
+   * breaking the syntax (1-128 characters from A-Z a-z 0-9 _ . : @ = + / -) rejects with a TypeError.
+   */
+  publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult> {
+    const key = options?.idempotencyKey;
+    const problem = key === undefined ? null : idempotencyKeyProblem(key);
+    if (problem !== null) return Promise.reject(new TypeError(`invalid idempotency key ${JSON.stringify(key)}: ${problem}`));
+    return this.broker.publish(channel, data, options);
   }
 
   /** Stops accepting, closes every client with 1001 (reconnect), closes the broker. Idempotent. */

@@ -139,7 +139,7 @@ export function redisHistoryTransport(redisUrl: string, prefix: string): Publish
     },
     publish(_channelIndex, channel, payload, done) {
       publisher.publish(channel, payload).then(
-        (pos) => done(pos === null ? 'published without an offset (history off?)' : null),
+        ({ position }) => done(position === null ? 'published without an offset (history off?)' : null),
         (err: Error) => done(err.message),
       );
     },

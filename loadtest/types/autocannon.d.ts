@@ -9,6 +9,15 @@ declare module 'autocannon' {
     connections?: number;
     pipelining?: number;
     duration?: number;
+    /** Requests in turn; `setupRequest` may change each one before it is sent. */
+    requests?: Array<{ setupRequest?: (request: RawRequest) => RawRequest }>;
+  }
+  /** One request as `setupRequest` sees it. */
+  interface RawRequest {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
   }
   /** Percentile statistics autocannon reports. */
   interface Stats {

@@ -96,7 +96,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   }
   new Counter({
     name: `${METRIC_PREFIX}messages_in_total`,
-    help: 'Publications accepted from publishers, by transport (ws, http); publications sent straight to Redis are not seen here.',
+    help: 'Publications accepted from publishers, by transport (ws, http); repeats of an idempotency key and publications sent straight to Redis are not counted.',
     labelNames: ['transport'],
     registers: [registry],
     collect() {

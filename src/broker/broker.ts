@@ -12,6 +12,26 @@ export interface StreamPosition {
   epoch: string;
 }
 
+/** Options of one publication. */
+export interface PublishOptions {
+  /**
+   * Publish at most once per key and channel: the first publish with this key on the channel
+   * publishes and its result is kept for the broker's idempotency ttl (`--idempotency-ttl`); a
+   * repeat within it publishes, stores and fans out nothing and answers that first result with
+   * `repeated: true`. Atomic with the publication. 1 to 128 characters from
+   * A-Z a-z 0-9 _ . : @ = + / - (src/protocol/idempotency-key.ts); the caller checks it.
+   */
+  idempotencyKey?: string;
+}
+
+/** What a publish did. */
+export interface PublishResult {
+  /** The publication's position, or null when the channel keeps no history. */
+  position: StreamPosition | null;
+  /** True when an earlier publish with the same idempotency key made the publication: nothing was published now, `position` is the earlier one's. */
+  repeated: boolean;
+}
+
 /** One publication kept in history. */
 export interface HistoryEntry {
   /** Its offset in the channel. */
@@ -46,17 +66,20 @@ export interface Broker {
   /**
    * Publishes `data` on `channel` (bytes reach subscribers as msgpack bin, strings as str); the
    * broker builds its own wire format. When the channel keeps history, the next offset, the
-   * history write and the fan-out happen atomically and the new position is returned;
-   * otherwise null. Rejects when the bus cannot take it.
+   * history write and the fan-out happen atomically and the result carries the new position;
+   * otherwise a null position. With `options.idempotencyKey`, a repeat within the ttl publishes
+   * nothing and answers the first result (`repeated: true`), atomically with the publication.
+   * Rejects when the bus cannot take it.
    */
-  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null>;
+  publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult>;
   /**
    * Publishes several `data` on one `channel`, in order, as `publish` would one after another,
-   * but in one call to the bus (batch publish). With history they get consecutive offsets and
-   * each is stored and fanned out with its own, atomically; resolves with the position of the
-   * last (the first is `offset - data.length + 1`), or null without history. `data` is not empty.
+   * but in one call to the bus (batch publish); `options[i]` (optional) applies to `data[i]`.
+   * With history they get consecutive offsets (repeats of an idempotency key get none) and each is
+   * stored and fanned out with its own, atomically; resolves with one result per item, in order.
+   * `data` is not empty.
    */
-  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null>;
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]>;
   /**
    * Reads publications with offset > `since` (at most `limit`), with the channel's epoch and
    * latest offset. Null when the channel keeps no history. Rejects when the bus is unreachable.

@@ -7,6 +7,7 @@ import { MemoryBroker } from './memory-broker';
 import { clusterNode } from '../config/cluster-nodes';
 import { RedisBroker } from './redis-broker';
 import { RedisClusterBroker } from './redis-cluster-broker';
+import type { RedisBrokerSettings } from './redis-settings';
 
 /**
  * Picks the broker the options ask for: Redis Cluster when `redisClusterNodes` is set, Redis when
@@ -15,7 +16,7 @@ import { RedisClusterBroker } from './redis-cluster-broker';
  */
 export function createBroker(options: Readonly<Options>, policies: HistoryPolicies, logger: Logger, stats: ServerStats): Broker {
   // What both Redis brokers take from the options.
-  const redis = {
+  const redis: RedisBrokerSettings = {
     prefix: options.redisPrefix,
     logger,
     policies,
@@ -23,10 +24,11 @@ export function createBroker(options: Readonly<Options>, policies: HistoryPolici
     probeInterval: options.redisProbeInterval,
     probeTimeout: options.redisProbeTimeout,
     stats,
+    idempotencyTtl: options.idempotencyTtl,
   };
   if (options.redisClusterNodes.length > 0) {
     return new RedisClusterBroker({ ...redis, nodes: options.redisClusterNodes.map((item) => clusterNode(item)!), partitions: options.redisClusterPartitions });
   }
-  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs);
+  if (options.redisUrl === null) return new MemoryBroker(policies, options.historyMetaTtl, options.memoryBatchMs, options.idempotencyTtl);
   return new RedisBroker({ ...redis, url: options.redisUrl });
 }

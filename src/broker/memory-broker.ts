@@ -1,13 +1,16 @@
 import type { HistoryPolicies } from '../config/history-policy';
+import { DEFAULT_IDEMPOTENCY_TTL } from '../config/options';
 import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
-import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
+import type { Broker, HistoryPage, MessageHandler, PublishOptions, PublishResult, StateHandler } from './broker';
 import { MemoryHistory } from './memory-history';
+import { MemoryIdempotency } from './memory-idempotency';
 
 /** The embedded single-process broker: publications go straight to this process's subscribers. */
 export class MemoryBroker implements Broker {
   readonly kind = 'memory';
   private readonly channels = new Set<string>();
   private readonly store: MemoryHistory;
+  private readonly idempotency: MemoryIdempotency;
   private handler: MessageHandler = () => {};
   private stateHandler: StateHandler = () => {};
   private open = false;
@@ -18,13 +21,16 @@ export class MemoryBroker implements Broker {
   /**
    * `batchMs` > 0 fans publications out in batches every `batchMs` ms: publications that arrive
    * within one window share each subscriber's write (far fewer syscalls under load).
+   * `idempotencyTtl`: seconds the result of a publish with an idempotency key is remembered.
    */
   constructor(
     policies: HistoryPolicies,
     metaTtl: number,
     private readonly batchMs = 0,
+    idempotencyTtl = DEFAULT_IDEMPOTENCY_TTL,
   ) {
     this.store = new MemoryHistory(policies, metaTtl);
+    this.idempotency = new MemoryIdempotency(idempotencyTtl);
   }
 
   private flush(): void {
@@ -42,13 +48,17 @@ export class MemoryBroker implements Broker {
     this.stateHandler(true, 'ready');
   }
 
-  async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
-    return this.publishNow(channel, data);
+  async publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult> {
+    return this.publishNow(channel, data, options?.idempotencyKey);
   }
 
-  /** Publishes synchronously (publish and publishMany). */
-  private publishNow(channel: string, data: Uint8Array | string): StreamPosition | null {
+  /** Publishes synchronously (publish and publishMany); a key seen within the ttl publishes nothing. */
+  private publishNow(channel: string, data: Uint8Array | string, key: string | undefined): PublishResult {
     if (!this.open) throw new Error('memory broker is closed; publish before close()');
+    if (key !== undefined) {
+      const earlier = this.idempotency.lookup(channel, key);
+      if (earlier !== undefined) return { position: earlier.position, repeated: true };
+    }
     const dataElement = encodeData(data);
     const sequenced = this.store.append(channel, dataElement);
     const envelope = sequenced?.envelope ?? encodeUnsequencedEnvelope(dataElement);
@@ -58,13 +68,13 @@ export class MemoryBroker implements Broker {
       this.queue.push(channel, envelope);
       this.flushTimer ??= setTimeout(() => this.flush(), this.batchMs);
     }
-    return sequenced?.position ?? null;
+    const position = sequenced?.position ?? null;
+    if (key !== undefined) this.idempotency.remember(channel, key, position);
+    return { position, repeated: false };
   }
 
-  async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
-    let position: StreamPosition | null = null;
-    for (const item of data) position = this.publishNow(channel, item);
-    return position;
+  async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]> {
+    return data.map((item, i) => this.publishNow(channel, item, options?.[i]?.idempotencyKey));
   }
 
   async history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
@@ -111,6 +121,7 @@ export class MemoryBroker implements Broker {
     this.queue = [];
     this.channels.clear();
     this.store.close();
+    this.idempotency.close();
     this.stateHandler(false, 'memory broker closed');
   }
 }

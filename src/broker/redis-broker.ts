@@ -1,37 +1,15 @@
 import Redis, { type RedisOptions } from 'ioredis';
-import type { HistoryPolicies } from '../config/history-policy';
 import type { Logger } from '../log/logger';
-import type { ServerStats } from '../stats';
-import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
+import type { Broker, HistoryPage, MessageHandler, PublishOptions, PublishResult, StateHandler } from './broker';
 import { RedisProbe } from './redis-probe';
+import { type RedisBrokerSettings, reconnectDelay } from './redis-settings';
 import { RedisStreams } from './redis-streams';
-
-/** Channels per SUBSCRIBE/UNSUBSCRIBE command when many change at once (e.g. after a reconnect). */
-export const SUBSCRIBE_BATCH = 1000;
+import { SubscriptionSet } from './subscription-set';
 
 /** Settings of the Redis broker. */
-export interface RedisBrokerOptions {
+export interface RedisBrokerOptions extends RedisBrokerSettings {
   /** redis:// or rediss:// URL. */
   url: string;
-  /** Prefix of every Redis channel name. */
-  prefix: string;
-  /** Process logger. */
-  logger: Logger;
-  /** History size and ttl of each channel. */
-  policies: HistoryPolicies;
-  /** Seconds offset counters and epochs live after a channel's last publication. */
-  metaTtl: number;
-  /** Milliseconds between PING probes on each connection. */
-  probeInterval: number;
-  /** Milliseconds a probe may go unanswered before the connection is reopened. */
-  probeTimeout: number;
-  /** Process counters. */
-  stats: ServerStats;
-}
-
-/** Reconnect delay: 50 ms doubling up to 2 s, forever. */
-function retryDelay(attempt: number): number {
-  return Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
 }
 
 /**
@@ -45,12 +23,7 @@ export class RedisBroker implements Broker {
   private readonly prefix: string;
   private readonly prefixLength: number;
   private readonly logger: Logger;
-  private readonly wanted = new Set<string>();
-  private readonly confirmed = new Set<string>();
-  private readonly waiters = new Map<string, Array<() => void>>();
-  private readonly toSubscribe = new Set<string>();
-  private readonly toUnsubscribe = new Set<string>();
-  private flushScheduled = false;
+  private readonly subscriptions: SubscriptionSet;
   private handler: MessageHandler = () => {};
   private stateHandler: StateHandler = () => {};
   private subReady = false;
@@ -70,7 +43,7 @@ export class RedisBroker implements Broker {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 5000,
-      retryStrategy: retryDelay,
+      retryStrategy: reconnectDelay,
     };
     // A command sent but unanswered when the connection drops may already have run in Redis:
     // resending it after the reconnect could store a publication twice. RedisStreams fails it instead.
@@ -79,16 +52,25 @@ export class RedisBroker implements Broker {
     // every later command, probes included, would queue behind it (docs/BENCHMARKS.md, run L).
     this.pub = new Redis(options.url, { ...common, connectionName: 'broadcaster-pub', autoResendUnfulfilledCommands: false });
     this.sub = new Redis(options.url, { ...common, connectionName: 'broadcaster-sub', autoResubscribe: false });
+    this.subscriptions = new SubscriptionSet(
+      {
+        label: 'redis',
+        reachable: () => this.subReady,
+        live: () => this.subReady,
+        send: (command, channels) => this.sub[command](...channels.map((c) => this.prefix + c)),
+      },
+      this.logger,
+    );
     this.watch(this.pub, 'publisher', (ready) => (this.pubReady = ready));
     this.watch(this.sub, 'subscriber', (ready) => {
       this.subReady = ready;
-      if (ready) this.resubscribeAll();
-      else this.settleAll();
+      if (ready) this.subscriptions.resubscribeAll();
+      else this.subscriptions.settleAll();
     });
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.handler(channel.toString('latin1', this.prefixLength), message);
     });
-    this.streams = new RedisStreams(this.pub, options.prefix, options.policies, options.metaTtl);
+    this.streams = new RedisStreams(this.pub, options.prefix, options.policies, options.metaTtl, options.idempotencyTtl);
     this.probes = [this.pub, this.sub].map(
       (conn) =>
         new RedisProbe(conn, options.probeInterval, options.probeTimeout, (waited) => {
@@ -136,12 +118,12 @@ export class RedisBroker implements Broker {
     }
   }
 
-  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
-    return this.streams.publish(channel, data);
+  publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult> {
+    return this.streams.publish(channel, data, options);
   }
 
-  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
-    return this.streams.publishMany(channel, data);
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]> {
+    return this.streams.publishMany(channel, data, options);
   }
 
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
@@ -149,88 +131,15 @@ export class RedisBroker implements Broker {
   }
 
   subscribe(channel: string): Promise<void> {
-    if (!this.wanted.has(channel)) {
-      this.wanted.add(channel);
-      this.toUnsubscribe.delete(channel);
-      this.toSubscribe.add(channel);
-      this.scheduleFlush();
-    }
-    if (this.confirmed.has(channel) || !this.subReady) return Promise.resolve();
-    return new Promise((resolve) => {
-      const list = this.waiters.get(channel);
-      if (list === undefined) this.waiters.set(channel, [resolve]);
-      else list.push(resolve);
-    });
-  }
-
-  private settle(channels: readonly string[], confirmed: boolean): void {
-    for (const channel of channels) {
-      if (confirmed && this.wanted.has(channel)) this.confirmed.add(channel);
-      const list = this.waiters.get(channel);
-      if (list === undefined) continue;
-      this.waiters.delete(channel);
-      for (const resolve of list) resolve();
-    }
-  }
-
-  /** Releases every waiter: used when the subscriber connection drops. */
-  private settleAll(): void {
-    this.confirmed.clear();
-    this.settle([...this.waiters.keys()], false);
+    return this.subscriptions.subscribe(channel);
   }
 
   receivesAtOnce(channel: string): boolean {
-    return this.subReady && this.confirmed.has(channel);
+    return this.subscriptions.receivesAtOnce(channel);
   }
 
   unsubscribe(channel: string): void {
-    if (!this.wanted.delete(channel)) return;
-    this.confirmed.delete(channel);
-    this.toSubscribe.delete(channel);
-    this.toUnsubscribe.add(channel);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (!this.subReady) {
-        // Nothing reaches Redis now; the full wanted set is sent again on 'ready'.
-        this.toSubscribe.clear();
-        this.toUnsubscribe.clear();
-        return;
-      }
-      this.send('subscribe', [...this.toSubscribe]);
-      this.send('unsubscribe', [...this.toUnsubscribe]);
-      this.toSubscribe.clear();
-      this.toUnsubscribe.clear();
-    });
-  }
-
-  private send(command: 'subscribe' | 'unsubscribe', channels: string[]): void {
-    for (let i = 0; i < channels.length; i += SUBSCRIBE_BATCH) {
-      const batch = channels.slice(i, i + SUBSCRIBE_BATCH);
-      this.sub[command](...batch.map((c) => this.prefix + c)).then(
-        () => {
-          if (command === 'subscribe') this.settle(batch, true);
-        },
-        (err: Error) => {
-          // A dropped connection is repaired by resubscribeAll() on the next 'ready'.
-          this.logger.warn({ err: err.message, channels: batch.length }, `redis ${command} failed`);
-          if (command === 'subscribe') this.settle(batch, false);
-        },
-      );
-    }
-  }
-
-  private resubscribeAll(): void {
-    this.toSubscribe.clear();
-    this.toUnsubscribe.clear();
-    if (this.wanted.size === 0) return;
-    this.logger.info({ channels: this.wanted.size }, 'resubscribing channels');
-    this.send('subscribe', [...this.wanted]);
+    this.subscriptions.unsubscribe(channel);
   }
 
   onMessage(handler: MessageHandler): void {
@@ -254,13 +163,13 @@ export class RedisBroker implements Broker {
   }
 
   subscribedChannels(): ReadonlySet<string> {
-    return this.wanted;
+    return this.subscriptions.channels();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const probe of this.probes) probe.stop();
-    this.settleAll();
+    this.subscriptions.settleAll();
     this.pub.disconnect();
     this.sub.disconnect();
     this.stateHandler(false, 'redis broker closed');

@@ -1,41 +1,22 @@
 import { Cluster, type ClusterNode } from 'ioredis';
-import type { HistoryPolicies } from '../config/history-policy';
 import type { Logger } from '../log/logger';
-import type { ServerStats } from '../stats';
-import type { Broker, HistoryPage, MessageHandler, StateHandler, StreamPosition } from './broker';
+import type { Broker, HistoryPage, MessageHandler, PublishOptions, PublishResult, StateHandler } from './broker';
 import { ClusterKeys } from './cluster/cluster-keys';
 import { ClusterStreams } from './cluster/cluster-streams';
+import { failLostReplies } from './cluster/lost-replies';
 import { evenSlotTags } from './cluster/partition-tags';
+import { ShardedSubscriptionSet } from './cluster/sharded-subscription-set';
 import { PROBE_MARK, ShardProbe } from './cluster/shard-probe';
-import { SUBSCRIBE_BATCH } from './redis-broker';
+import { type RedisBrokerSettings, reconnectDelay } from './redis-settings';
 
 const PROBE_CODE = PROBE_MARK.charCodeAt(0);
 
 /** Settings of the Redis Cluster broker. */
-export interface RedisClusterBrokerOptions {
+export interface RedisClusterBrokerOptions extends RedisBrokerSettings {
   /** Startup nodes (any reachable node is enough; give several). */
   nodes: ClusterNode[];
   /** Partitions channels are spread over; every server and publisher of a deployment must use the same count. */
   partitions: number;
-  /** Prefix of every key and shard channel name (no braces). */
-  prefix: string;
-  /** Process logger. */
-  logger: Logger;
-  /** History size and ttl of each channel. */
-  policies: HistoryPolicies;
-  /** Seconds offset counters and epochs live after a channel's last publication. */
-  metaTtl: number;
-  /** Milliseconds between shard probes. */
-  probeInterval: number;
-  /** Milliseconds a shard probe may go unanswered before the shard counts as unreachable. */
-  probeTimeout: number;
-  /** Process counters. */
-  stats: ServerStats;
-}
-
-/** Reconnect delay of the whole cluster connection: 50 ms doubling up to 2 s, forever. */
-function retryDelay(attempt: number): number {
-  return Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
 }
 
 /**
@@ -54,14 +35,7 @@ export class RedisClusterBroker implements Broker {
   private readonly probe: ShardProbe;
   private readonly logger: Logger;
   private readonly prefixLength: number;
-  private readonly wanted = new Set<string>();
-  private readonly confirmed = new Set<string>();
-  private readonly waiters = new Map<string, Array<() => void>>();
-  private readonly toSubscribe = new Set<string>();
-  private readonly toUnsubscribe = new Set<string>();
-  /** Channels ioredis holds (SSUBSCRIBE sent, no SUNSUBSCRIBE since): it resubscribes them itself. */
-  private readonly held = new Set<string>();
-  private flushScheduled = false;
+  private readonly subscriptions: ShardedSubscriptionSet;
   private handler: MessageHandler = () => {};
   private stateHandler: StateHandler = () => {};
   private probesSubscribed = false;
@@ -79,10 +53,22 @@ export class RedisClusterBroker implements Broker {
       shardedSubscribers: true,
       // Commands wait while the slot map is (re)loaded; publish and history refuse first when not connected.
       enableOfflineQueue: true,
-      clusterRetryStrategy: retryDelay,
+      clusterRetryStrategy: reconnectDelay,
       redisOptions: { connectionName: 'broadcaster', connectTimeout: 5000, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
     });
-    this.streams = new ClusterStreams(this.cluster, this.keys, options.policies, options.metaTtl);
+    // A script whose reply was lost may have run: fail it (503 / 105) rather than let ioredis run it twice.
+    failLostReplies(this.cluster);
+    this.streams = new ClusterStreams(this.cluster, this.keys, options.policies, options.metaTtl, options.idempotencyTtl);
+    this.subscriptions = new ShardedSubscriptionSet(
+      {
+        label: 'redis cluster',
+        reachable: () => this.connected(),
+        live: () => this.isReady(),
+        send: (command, channels) => this.cluster[command === 'subscribe' ? 'ssubscribe' : 'sunsubscribe'](...channels.map((c) => this.keys.shardChannel(c))),
+      },
+      this.logger,
+      (channel) => this.keys.slotOf(channel),
+    );
     this.probe = new ShardProbe(
       this.cluster,
       this.keys,
@@ -106,7 +92,7 @@ export class RedisClusterBroker implements Broker {
     this.cluster.on('ready', () => {
       this.logger.info('redis cluster connection ready');
       this.subscribeProbes();
-      this.resubscribeAll();
+      this.subscriptions.resubscribeAll();
       this.report();
     });
     this.cluster.on('close', () => this.report());
@@ -137,7 +123,7 @@ export class RedisClusterBroker implements Broker {
     const reason = this.readinessReason();
     if (ready) this.lastError = '';
     this.logger[ready ? 'info' : 'warn']({ reason }, ready ? 'broker ready' : 'broker not ready');
-    if (!ready) this.settleAll();
+    if (!ready) this.subscriptions.settleAll();
     this.stateHandler(ready, reason);
   }
 
@@ -181,14 +167,14 @@ export class RedisClusterBroker implements Broker {
     return !this.closed && this.cluster.status === 'ready';
   }
 
-  publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
+  publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult> {
     if (!this.connected()) return Promise.reject(new Error(`redis cluster not connected: ${this.readinessReason()}`));
-    return this.streams.publish(channel, data);
+    return this.streams.publish(channel, data, options);
   }
 
-  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+  publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]> {
     if (!this.connected()) return Promise.reject(new Error(`redis cluster not connected: ${this.readinessReason()}`));
-    return this.streams.publishMany(channel, data);
+    return this.streams.publishMany(channel, data, options);
   }
 
   history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {
@@ -197,108 +183,15 @@ export class RedisClusterBroker implements Broker {
   }
 
   subscribe(channel: string): Promise<void> {
-    if (!this.wanted.has(channel)) {
-      this.wanted.add(channel);
-      this.toUnsubscribe.delete(channel);
-      this.toSubscribe.add(channel);
-      this.scheduleFlush();
-    }
-    if (this.confirmed.has(channel) || !this.isReady()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const list = this.waiters.get(channel);
-      if (list === undefined) this.waiters.set(channel, [resolve]);
-      else list.push(resolve);
-    });
-  }
-
-  private settle(channels: readonly string[], confirmed: boolean): void {
-    for (const channel of channels) {
-      if (confirmed && this.wanted.has(channel)) this.confirmed.add(channel);
-      const list = this.waiters.get(channel);
-      if (list === undefined) continue;
-      this.waiters.delete(channel);
-      for (const resolve of list) resolve();
-    }
-  }
-
-  private settleAll(): void {
-    this.confirmed.clear();
-    this.settle([...this.waiters.keys()], false);
+    return this.subscriptions.subscribe(channel);
   }
 
   receivesAtOnce(channel: string): boolean {
-    return this.isReady() && this.confirmed.has(channel);
+    return this.subscriptions.receivesAtOnce(channel);
   }
 
   unsubscribe(channel: string): void {
-    if (!this.wanted.delete(channel)) return;
-    this.confirmed.delete(channel);
-    this.toSubscribe.delete(channel);
-    this.toUnsubscribe.add(channel);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (!this.connected()) {
-        // Nothing reaches the cluster now; what is wanted and not held is sent on 'ready'.
-        this.toSubscribe.clear();
-        this.toUnsubscribe.clear();
-        return;
-      }
-      this.send('ssubscribe', [...this.toSubscribe]);
-      this.send('sunsubscribe', [...this.toUnsubscribe]);
-      this.toSubscribe.clear();
-      this.toUnsubscribe.clear();
-    });
-  }
-
-  /** One command per slot (ioredis refuses a multi-slot SSUBSCRIBE), always with names. */
-  private send(command: 'ssubscribe' | 'sunsubscribe', channels: string[]): void {
-    const list = command === 'ssubscribe' ? channels.filter((c) => !this.held.has(c)) : channels.filter((c) => this.held.has(c));
-    if (command === 'ssubscribe')
-      this.settle(
-        channels.filter((c) => this.held.has(c)),
-        true,
-      );
-    const bySlot = new Map<number, string[]>();
-    for (const channel of list) {
-      const slot = this.keys.slotOf(channel);
-      const group = bySlot.get(slot);
-      if (group === undefined) bySlot.set(slot, [channel]);
-      else group.push(channel);
-    }
-    for (const group of bySlot.values()) {
-      for (let i = 0; i < group.length; i += SUBSCRIBE_BATCH) {
-        const batch = group.slice(i, i + SUBSCRIBE_BATCH);
-        for (const channel of batch) {
-          if (command === 'ssubscribe') this.held.add(channel);
-          else this.held.delete(channel);
-        }
-        this.cluster[command](...batch.map((c) => this.keys.shardChannel(c))).then(
-          () => {
-            if (command === 'ssubscribe') this.settle(batch, true);
-          },
-          (err: Error) => {
-            this.logger.warn({ err: err.message, channels: batch.length }, `redis cluster ${command} failed`);
-            if (command === 'ssubscribe') {
-              // Sent again on the next 'ready'.
-              for (const channel of batch) this.held.delete(channel);
-              this.settle(batch, false);
-            }
-          },
-        );
-      }
-    }
-  }
-
-  private resubscribeAll(): void {
-    this.toSubscribe.clear();
-    this.toUnsubscribe.clear();
-    if (this.wanted.size > 0) this.send('ssubscribe', [...this.wanted]);
+    this.subscriptions.unsubscribe(channel);
   }
 
   onMessage(handler: MessageHandler): void {
@@ -320,13 +213,13 @@ export class RedisClusterBroker implements Broker {
   }
 
   subscribedChannels(): ReadonlySet<string> {
-    return this.wanted;
+    return this.subscriptions.channels();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.probe.stop();
-    this.settleAll();
+    this.subscriptions.settleAll();
     this.cluster.disconnect();
     this.stateHandler(false, 'redis cluster broker closed');
   }

@@ -9,7 +9,7 @@ import { LUA_SEQUENCED_ENVELOPE, LUA_UINT } from '../protocol/envelope';
  */
 
 /** Shared Lua helpers: msgpack unsigned integer and epoch creation. */
-const HELPERS = `${LUA_UINT}
+export const HELPERS = `${LUA_UINT}
 local function ensure_epoch(stream, meta, candidate, meta_ttl)
   local epoch = redis.call('HGET', meta, 'e')
   if not epoch then

@@ -1,8 +1,10 @@
 import type Redis from 'ioredis';
 import type { HistoryPolicies } from '../config/history-policy';
+import { DEFAULT_IDEMPOTENCY_TTL } from '../config/options';
 import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
-import type { HistoryEntry, HistoryPage, StreamPosition } from './broker';
+import type { HistoryEntry, HistoryPage, PublishOptions, PublishResult } from './broker';
 import { newEpoch } from './epoch';
+import { idempotentFanoutScript, idempotentPublishScript, onceResult, storedPosition } from './idempotent-scripts';
 import { HISTORY_SCRIPT, PUBLISH_MANY_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts';
 
 /** The scripted commands defined on a connection. */
@@ -19,13 +21,18 @@ interface ScriptedRedis {
     ...data: Buffer[]
   ): Promise<[number, string]>;
   bcHistoryBuffer(stream: string, meta: string, since: number, limit: number, metaTtl: number, epoch: string, size: number): Promise<Array<Buffer | number>>;
+  /** idempotentPublishScript: the number of keys first (they vary), then KEYS and ARGV. */
+  bcPublishOnce(numberOfKeys: number, ...args: Array<string | number | Buffer>): Promise<Array<string | number>>;
+  bcFanoutOnce(key: string, channel: string, envelope: Buffer, ttl: number): Promise<string | null>;
 }
 
 /** Publications waiting for their channel's next script call: one, or a batch that must stay together (consecutive offsets). */
 interface Waiting {
   elements: Buffer[];
-  /** Called with the position of the last of `elements`. */
-  resolve: (position: StreamPosition) => void;
+  /** The idempotency key of each element (undefined: none); absent when none has one (the plain scripts). */
+  keys?: Array<string | undefined>;
+  /** Called with the result of each of `elements`, in order. */
+  resolve: (results: PublishResult[]) => void;
   reject: (err: Error) => void;
 }
 
@@ -45,17 +52,19 @@ export const MAX_SCRIPT_BATCH_BYTES = 512 * 1024;
 
 /**
  * Removes and returns the first waiting entries that fit one script call: at least one, whole
- * entries only, within MAX_SCRIPT_BATCH publications and MAX_SCRIPT_BATCH_BYTES.
+ * entries only, within MAX_SCRIPT_BATCH publications and MAX_SCRIPT_BATCH_BYTES, all with
+ * idempotency keys (the idempotent script) or all without (the plain ones).
  */
 function takeBatch(waiting: Waiting[]): Waiting[] {
   let bytes = 0;
   let count = 0;
   let n = 0;
+  const keyed = waiting[0]?.keys !== undefined;
   for (; n < waiting.length; n++) {
     const entry = waiting[n]!;
     for (const element of entry.elements) bytes += element.length;
     count += entry.elements.length;
-    if (n > 0 && (count > MAX_SCRIPT_BATCH || bytes > MAX_SCRIPT_BATCH_BYTES)) break;
+    if (n > 0 && (count > MAX_SCRIPT_BATCH || bytes > MAX_SCRIPT_BATCH_BYTES || (entry.keys !== undefined) !== keyed)) break;
   }
   return waiting.splice(0, n);
 }
@@ -86,10 +95,14 @@ export class RedisStreams {
     private readonly prefix: string,
     private readonly policies: HistoryPolicies,
     private readonly metaTtl: number,
+    /** Seconds the result of a publish with an idempotency key is kept. */
+    private readonly idempotencyTtl = DEFAULT_IDEMPOTENCY_TTL,
   ) {
     conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
     conn.defineCommand('bcPublishMany', { numberOfKeys: 2, lua: PUBLISH_MANY_SCRIPT });
     conn.defineCommand('bcHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
+    conn.defineCommand('bcPublishOnce', { lua: idempotentPublishScript('PUBLISH') });
+    conn.defineCommand('bcFanoutOnce', { numberOfKeys: 1, lua: idempotentFanoutScript('PUBLISH') });
     this.scripted = conn as unknown as ScriptedRedis;
     // The connection does not resend unanswered commands (autoResendUnfulfilledCommands: false),
     // and ioredis would leave their promises pending: fail them when it drops.
@@ -111,26 +124,43 @@ export class RedisStreams {
     });
   }
 
-  /** Publishes `data` (bytes as bin, strings as str); resolves with its position, or null without history. */
-  async publish(channel: string, data: Uint8Array | string): Promise<StreamPosition | null> {
+  /** The Redis key holding the result of the first publish with `key` on `channel`. */
+  private idempotencyKey(channel: string, key: string): string {
+    return `${this.prefix}i:${channel}/${key}`;
+  }
+
+  /** Publishes `data` (bytes as bin, strings as str); resolves with its position (null without history), or the first result of its idempotency key. */
+  async publish(channel: string, data: Uint8Array | string, options?: PublishOptions): Promise<PublishResult> {
     const policy = this.policies.for(channel);
     const dataElement = encodeData(data);
-    if (policy.size === 0) {
-      await this.answered(() => this.conn.publish(this.prefix + channel, encodeUnsequencedEnvelope(dataElement)));
-      return null;
+    const key = options?.idempotencyKey;
+    if (policy.size === 0) return this.fanout(channel, dataElement, key);
+    const [result] = await this.enqueue(channel, [dataElement], key === undefined ? undefined : [key]);
+    return result!;
+  }
+
+  /** PUBLISH for a channel without history; with an idempotency key, the small script that publishes once. */
+  private async fanout(channel: string, dataElement: Buffer, key: string | undefined): Promise<PublishResult> {
+    const envelope = encodeUnsequencedEnvelope(dataElement);
+    if (key === undefined) {
+      await this.answered(() => this.conn.publish(this.prefix + channel, envelope));
+      return { position: null, repeated: false };
     }
-    return this.enqueue(channel, [dataElement]);
+    const earlier = await this.answered(() =>
+      this.scripted.bcFanoutOnce(this.idempotencyKey(channel, key), this.prefix + channel, envelope, this.idempotencyTtl),
+    );
+    return earlier === null ? { position: null, repeated: false } : { position: storedPosition(earlier), repeated: true };
   }
 
   /** Adds publications (kept together, in order) to their channel's next script call. */
-  private enqueue(channel: string, elements: Buffer[]): Promise<StreamPosition> {
-    return new Promise<StreamPosition>((resolve, reject) => {
+  private enqueue(channel: string, elements: Buffer[], keys: Array<string | undefined> | undefined): Promise<PublishResult[]> {
+    return new Promise<PublishResult[]>((resolve, reject) => {
       let queue = this.queues.get(channel);
       if (queue === undefined) {
         queue = { waiting: [], inFlight: false, due: false };
         this.queues.set(channel, queue);
       }
-      queue.waiting.push({ elements, resolve, reject });
+      queue.waiting.push(keys === undefined ? { elements, resolve, reject } : { elements, keys, resolve, reject });
       // While a call is unanswered, its answer sends what waits.
       if (queue.inFlight || queue.due) return;
       queue.due = true;
@@ -155,7 +185,7 @@ export class RedisStreams {
     }
   }
 
-  /** Sends one script call with what waits on `channel` (the single or the batch script). */
+  /** Sends one script call with what waits on `channel` (the single, the batch or the idempotent script). */
   private send(channel: string, queue: ChannelQueue): void {
     const batch = takeBatch(queue.waiting);
     if (batch.length === 0) {
@@ -163,26 +193,13 @@ export class RedisStreams {
       return;
     }
     queue.inFlight = true;
-    const policy = this.policies.for(channel);
-    const stream = `${this.prefix}h:${channel}`;
-    const meta = `${this.prefix}m:${channel}`;
-    const metaTtl = Math.max(this.metaTtl, policy.ttl);
-    const candidate = this.epochCandidate;
     const elements = batch.length === 1 ? batch[0]!.elements : batch.flatMap((w) => w.elements);
-    const call =
-      elements.length === 1
-        ? () => this.scripted.bcPublish(stream, meta, elements[0]!, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate)
-        : () => this.scripted.bcPublishMany(stream, meta, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate, ...elements);
-    this.answered(call).then(
-      ([last, epoch]) => {
-        const epochText = String(epoch);
-        if (epochText === candidate) this.epochCandidate = newEpoch();
-        // Offsets were given in order: the last entry ends at `last`.
-        let end = Number(last) - elements.length;
-        for (const w of batch) {
-          end += w.elements.length;
-          w.resolve({ offset: end, epoch: epochText });
-        }
+    const call = batch[0]!.keys === undefined ? this.callPlain(channel, elements) : this.callKeyed(channel, batch, elements);
+    call.then(
+      (results) => {
+        // One result per element, in order.
+        let next = 0;
+        for (const w of batch) w.resolve(results.slice(next, (next += w.elements.length)));
         queue.inFlight = false;
         this.send(channel, queue);
       },
@@ -194,21 +211,71 @@ export class RedisStreams {
     );
   }
 
+  /** The single or the batch script for `elements`: consecutive offsets, in order. */
+  private async callPlain(channel: string, elements: Buffer[]): Promise<PublishResult[]> {
+    const policy = this.policies.for(channel);
+    const stream = `${this.prefix}h:${channel}`;
+    const meta = `${this.prefix}m:${channel}`;
+    const metaTtl = Math.max(this.metaTtl, policy.ttl);
+    const candidate = this.epochCandidate;
+    const call =
+      elements.length === 1
+        ? () => this.scripted.bcPublish(stream, meta, elements[0]!, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate)
+        : () => this.scripted.bcPublishMany(stream, meta, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate, ...elements);
+    const [last, epoch] = await this.answered(call);
+    const epochText = String(epoch);
+    if (epochText === candidate) this.epochCandidate = newEpoch();
+    // Offsets were given in order, ending at `last`.
+    const first = Number(last) - elements.length + 1;
+    return elements.map((_, i) => ({ position: { offset: first + i, epoch: epochText }, repeated: false }));
+  }
+
   /**
-   * Publishes several data on one channel in order, in one call: with history, one script gives
-   * them consecutive offsets (each stored and fanned out with its own); resolves with the position
-   * of the last, or null without history.
+   * The idempotent script for `elements` (of `batch`, with their keys): an element whose key
+   * Redis still keeps answers that result; the others are published in order.
    */
-  async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>): Promise<StreamPosition | null> {
+  private async callKeyed(channel: string, batch: Waiting[], elements: Buffer[]): Promise<PublishResult[]> {
+    const policy = this.policies.for(channel);
+    const keys = [`${this.prefix}h:${channel}`, `${this.prefix}m:${channel}`];
+    // Each element's key as its index among KEYS from the third (0: none); each distinct key once.
+    const index = new Map<string, number>();
+    const pairs: Array<number | Buffer> = [];
+    let e = 0;
+    for (const w of batch) {
+      for (const key of w.keys!) {
+        let k = 0;
+        if (key !== undefined) {
+          k = index.get(key) ?? keys.push(this.idempotencyKey(channel, key)) - 2;
+          index.set(key, k);
+        }
+        pairs.push(k, elements[e++]!);
+      }
+    }
+    const candidate = this.epochCandidate;
+    const metaTtl = Math.max(this.metaTtl, policy.ttl);
+    const reply = await this.answered(() =>
+      this.scripted.bcPublishOnce(keys.length, ...keys, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate, this.idempotencyTtl, ...pairs),
+    );
+    const epoch = String(reply[0]);
+    if (epoch === candidate) this.epochCandidate = newEpoch();
+    return elements.map((_, i) => onceResult(reply[i + 1]!, epoch));
+  }
+
+  /**
+   * Publishes several data on one channel in order, in one call (`options[i]` applies to
+   * `data[i]`): with history, one script gives them consecutive offsets (each stored and fanned
+   * out with its own; a repeat of an idempotency key gets none); resolves with one result each.
+   */
+  async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]> {
     const policy = this.policies.for(channel);
     const elements = data.map(encodeData);
+    const keys = options?.some((o) => o?.idempotencyKey !== undefined) ? elements.map((_, i) => options[i]?.idempotencyKey) : undefined;
     if (policy.size === 0) {
-      const key = this.prefix + channel;
-      await Promise.all(elements.map((element) => this.answered(() => this.conn.publish(key, encodeUnsequencedEnvelope(element)))));
-      return null;
+      // Each its own command; a repeated key in the batch finds the first one's key (commands run in order).
+      return Promise.all(elements.map((element, i) => this.fanout(channel, element, keys?.[i])));
     }
     // Joins the channel's next script call as one unit: consecutive offsets, in order.
-    return this.enqueue(channel, elements);
+    return this.enqueue(channel, elements, keys);
   }
 
   /** Reads publications after `since` (at most `limit`); null when the channel keeps no history. */

@@ -1,5 +1,8 @@
 import { DEFAULT_TRUSTED_NETWORKS } from '../security/trusted-networks';
 
+/** Seconds the result of a publish with an idempotency key is kept unless `--idempotency-ttl` says otherwise. */
+export const DEFAULT_IDEMPOTENCY_TTL = 300;
+
 /** Log levels accepted by `--log-level`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -54,6 +57,8 @@ export interface Options {
   historyMetaTtl: number;
   /** Per-namespace history overrides: `prefix=size/ttl,...` (longest matching prefix wins). */
   historyNamespaces: string;
+  /** Seconds the result of a publish with an idempotency key is kept; a repeat within it publishes nothing. */
+  idempotencyTtl: number;
   /** What to do with a client whose send backlog passes maxBackpressure. */
   slowConsumerPolicy: SlowConsumerPolicy;
   /** Milliseconds between health probes (PING) on each Redis connection. */
@@ -214,6 +219,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "Seconds a channel's offset counter and epoch live after its last publication (when they expire, the channel gets a new epoch)." },
   { key: 'historyNamespaces', flag: 'history-namespaces', env: 'BROADCASTER_HISTORY_NAMESPACES', type: 'namespaces', default: '',
     help: 'Per-namespace history: prefix=size/ttl, comma-separated, e.g. "chat:=100/300,live:=0/1" (longest matching prefix wins; size 0 disables).' },
+  { key: 'idempotencyTtl', flag: 'idempotency-ttl', env: 'BROADCASTER_IDEMPOTENCY_TTL', type: 'integer', default: DEFAULT_IDEMPOTENCY_TTL, min: 1, max: 86400,
+    help: 'Seconds a publish with an idempotency key (HTTP Idempotency-Key header, batch item idempotency_key) is remembered per channel: a repeat within it publishes nothing and answers the first result.' },
   { key: 'slowConsumerPolicy', flag: 'slow-consumer-policy', env: 'BROADCASTER_SLOW_CONSUMER_POLICY', type: 'policy', default: 'close',
     help: 'A client whose backlog passes --max-backpressure is closed ("close", it reconnects and recovers) or skips publications until it catches up ("drop", it sees an offset gap).' },
   { key: 'fanoutWindowMs', flag: 'fanout-window-ms', env: 'BROADCASTER_FANOUT_WINDOW_MS', type: 'integer', default: 1, min: 0, max: 100,

@@ -1,4 +1,3 @@
-import type { StreamPosition } from '../broker/broker';
 import type { Logger } from '../log/logger';
 
 /** Channel the demo's ticker publishes on (every second, from the server itself). */
@@ -9,7 +8,7 @@ export const DEMO_TICK_MS = 1000;
 
 /** What the ticker needs: the server's publish and logger. */
 export interface DemoHost {
-  publish(channel: string, data: string): Promise<StreamPosition | null>;
+  publish(channel: string, data: string): Promise<unknown>;
   readonly logger: Logger;
 }
 

@@ -1,6 +1,7 @@
 import { unpack } from 'msgpackr';
-import type { StreamPosition } from '../broker/broker';
+import type { PublishResult } from '../broker/broker';
 import { channelNameProblem } from '../protocol/channel-name';
+import { idempotencyKeyProblem } from '../protocol/idempotency-key';
 import { Failures, statusLine } from '../protocol/errors';
 import type { HttpRequest, HttpResponse } from '../uws/uws';
 import { readBody } from './body';
@@ -10,13 +11,13 @@ import type { HttpContext } from './routes';
 /** Path of the batch publish endpoint: many publications, to one or many channels, in one request. */
 export const BATCH_PUBLISH_ROUTE = '/v1/publish';
 
-/** One item's answer: its position (with history) or its failure. */
+/** One item's answer: its position (with history) and, for an item with an idempotency key, whether it repeated an earlier publish; or its failure. */
 export type BatchItemResult =
-  | { ok: true; channel: string; size: number; offset?: number; epoch?: string }
+  | { ok: true; channel: string; size: number; offset?: number; epoch?: string; repeated?: boolean }
   | { ok: false; channel: string | null; error: string; message: string };
 
 /** A valid item, or the failure of an invalid one. */
-type ParsedItem = { channel: string; data: Buffer } | { failure: BatchItemResult };
+type ParsedItem = { channel: string; data: Buffer; idempotencyKey: string | undefined } | { failure: BatchItemResult };
 
 function fail(channel: string | null, error: string, message: string): { failure: BatchItemResult } {
   return { failure: { ok: false, channel, error, message } };
@@ -49,7 +50,11 @@ function parseItem(raw: unknown, json: boolean, maxMessageSize: number): ParsedI
   if (data.length === 0) return fail(channel, Failures.emptyBody.http.error, 'the data must not be empty');
   if (data.length > maxMessageSize)
     return fail(channel, Failures.messageTooLarge.http.error, `the data is over the ${maxMessageSize}-byte limit (--max-message-size)`);
-  return { channel, data };
+  const idempotencyKey = item.idempotency_key;
+  if (idempotencyKey === undefined) return { channel, data, idempotencyKey };
+  const keyProblem = idempotencyKeyProblem(idempotencyKey);
+  if (keyProblem !== null) return fail(channel, Failures.invalidIdempotencyKey.http.error, `idempotency_key: ${keyProblem}`);
+  return { channel, data, idempotencyKey: idempotencyKey as string };
 }
 
 /** Decodes a batch body: `{"publications": [item, …]}` as JSON or msgpack; a string says why it is not one. */
@@ -69,7 +74,8 @@ export function parseBatch(body: Buffer, contentType: string, maxMessageSize: nu
 
 /**
  * Publishes the valid items: per channel, in body order, one broker call (`publishMany`), each
- * item getting its own offset; fills `results` at the items' indexes.
+ * item getting its own offset (or, repeating an idempotency key, the first result); fills
+ * `results` at the items' indexes.
  */
 async function publishItems(ctx: HttpContext, items: ParsedItem[], results: BatchItemResult[]): Promise<void> {
   const byChannel = new Map<string, number[]>();
@@ -84,10 +90,12 @@ async function publishItems(ctx: HttpContext, items: ParsedItem[], results: Batc
   });
   await Promise.all(
     [...byChannel].map(async ([channel, indexes]) => {
-      const data = indexes.map((i) => (items[i] as { data: Buffer }).data);
-      let last: StreamPosition | null;
+      const valid = indexes.map((i) => items[i] as { data: Buffer; idempotencyKey: string | undefined });
+      const data = valid.map((item) => item.data);
+      const options = valid.some((item) => item.idempotencyKey !== undefined) ? valid.map(({ idempotencyKey }) => ({ idempotencyKey })) : undefined;
+      let published: PublishResult[];
       try {
-        last = await ctx.broker.publishMany(channel, data);
+        published = await ctx.broker.publishMany(channel, data, options);
       } catch (err) {
         ctx.stats.publishFailures += indexes.length;
         ctx.logger.warn({ channel, items: indexes.length, err: (err as Error).message }, 'http batch publish failed');
@@ -100,10 +108,11 @@ async function publishItems(ctx: HttpContext, items: ParsedItem[], results: Batc
           };
         return;
       }
-      ctx.stats.publishedHttp += indexes.length;
       indexes.forEach((i, k) => {
-        const size = data[k]!.length;
-        results[i] = last === null ? { ok: true, channel, size } : { ok: true, channel, size, offset: last.offset - indexes.length + 1 + k, epoch: last.epoch };
+        const { position, repeated } = published[k]!;
+        if (!repeated) ctx.stats.publishedHttp++;
+        const withKey = valid[k]!.idempotencyKey === undefined ? {} : { repeated };
+        results[i] = { ok: true, channel, size: data[k]!.length, ...position, ...withKey };
       });
     }),
   );

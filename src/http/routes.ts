@@ -2,6 +2,7 @@ import type { Broker } from '../broker/broker';
 import type { Options } from '../config/options';
 import type { Logger } from '../log/logger';
 import { channelNameProblem } from '../protocol/channel-name';
+import { idempotencyKeyProblem } from '../protocol/idempotency-key';
 import { Failures, statusLine } from '../protocol/errors';
 import type { HistoryPolicies } from '../config/history-policy';
 import type { HttpApiAccess } from '../security/http-api-access';
@@ -61,6 +62,8 @@ function publishHandler(ctx: HttpContext) {
     const channel = req.getParameter(0) ?? '';
     const lengthHeader = req.getHeader('content-length');
     const contentLength = lengthHeader === '' ? null : Number(lengthHeader);
+    // An absent or empty header: no key.
+    const idempotencyKey = req.getHeader('idempotency-key');
     const limit = ctx.options.maxMessageSize;
     readBody(res, Number.isFinite(contentLength) ? contentLength : null, limit, (body) => {
       if (body === 'aborted') return;
@@ -77,16 +80,24 @@ function publishHandler(ctx: HttpContext) {
         sendError(res, Failures.invalidChannel.http, problem);
         return;
       }
+      const keyProblem = idempotencyKey === '' ? null : idempotencyKeyProblem(idempotencyKey);
+      if (keyProblem !== null) {
+        sendError(res, Failures.invalidIdempotencyKey.http, `Idempotency-Key header: ${keyProblem}`);
+        return;
+      }
       if (body.length === 0) {
         sendError(res, Failures.emptyBody.http, 'the request body is the message data and must not be empty');
         return;
       }
       let aborted = false;
       res.onAborted(() => (aborted = true));
-      ctx.broker.publish(channel, body).then(
-        (position) => {
-          ctx.stats.publishedHttp++;
-          if (!aborted) sendJson(res, '200 OK', { ok: true, channel, size: body.length, ...position });
+      const options = idempotencyKey === '' ? undefined : { idempotencyKey };
+      ctx.broker.publish(channel, body, options).then(
+        ({ position, repeated }) => {
+          if (!repeated) ctx.stats.publishedHttp++;
+          if (aborted) return;
+          const size = body.length;
+          sendJson(res, '200 OK', options === undefined ? { ok: true, channel, size, ...position } : { ok: true, channel, size, ...position, repeated });
         },
         (err: Error) => {
           ctx.stats.publishFailures++;

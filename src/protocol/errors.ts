@@ -120,6 +120,8 @@ export const Failures = Object.freeze({
   emptyBody: { http: http(400, 'empty_body') },
   /** A batch publish body that is not the documented JSON or msgpack, or an item of the wrong shape. */
   invalidBatch: { http: http(400, 'invalid_batch') },
+  /** An HTTP publish's Idempotency-Key header, or a batch item's idempotency_key, breaks the key syntax. */
+  invalidIdempotencyKey: { http: http(400, 'invalid_idempotency_key') },
   /** History `since` or `limit` is not a non-negative integer. */
   invalidParameter: { http: http(400, 'invalid_parameter') },
   /** The channel keeps no history. */

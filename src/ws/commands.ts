@@ -36,7 +36,7 @@ function publish(deps: SessionDeps, conn: Connection, id: number, channel: strin
     return;
   }
   deps.broker.publish(channel, data).then(
-    (position) => {
+    ({ position }) => {
       deps.stats.publishedWs++;
       conn.reply(id, position);
     },

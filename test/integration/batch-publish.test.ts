@@ -3,17 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import { pack } from 'msgpackr';
 import { Publisher } from '../../src/publisher/publisher';
 import { TestRedis } from '../helpers/redis-server';
+import { type Json, publishBatch, textOf } from '../helpers/http-publish';
 import { ServerProcess } from '../helpers/server-process';
-import { ClientPool, type TestClient } from '../helpers/test-client';
+import { ClientPool } from '../helpers/test-client';
 
-type Json = Record<string, unknown>;
-
-async function batch(base: string, body: string | Buffer, contentType = 'application/json'): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`${base}/v1/publish`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': contentType } });
-  return { status: res.status, json: (await res.json()) as Json };
-}
-
-const text = (c: TestClient, channel: string): Array<[number | null, string]> => c.publications(channel).map((p) => [p.offset, Buffer.from(p.data).toString()]);
+const batch = publishBatch;
+const text = textOf;
 
 let redis: TestRedis;
 before(async () => {

@@ -29,7 +29,7 @@ describe('embedding: BroadcasterServer with an injected broker', { timeout: 30_0
     const port = await server.start();
     const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws?channels=h:1`);
     cleanup.push(() => client.close());
-    const position = await server.publish('h:1', 'hello');
+    const { position } = await server.publish('h:1', 'hello');
     assert.equal(position?.offset, 1, 'h: keeps history (the namespace of the options)');
     const [publication] = await client.waitPublications(1);
     assert.deepEqual(publication, { channel: 'h:1', offset: 1, data: 'hello' });

@@ -95,7 +95,7 @@ describe('several processes on one Redis', { timeout: 240_000 }, () => {
     conn.disconnect();
     const publisher = new Publisher({ redisUrl: redis.url });
     try {
-      const position = await publisher.publish('raw:1', 'from node');
+      const { position } = await publisher.publish('raw:1', 'from node');
       assert.equal(position?.offset, 1, 'the Node publisher goes through the history script');
       await assert.rejects(publisher.publish('bad channel', 'x'), /invalid channel/);
     } finally {

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { pack } from 'msgpackr';
 import { ClusterKeys } from '../../src/broker/cluster/cluster-keys';
+import { keySlot } from '../../src/broker/cluster/key-slot';
 import { evenSlotTags } from '../../src/broker/cluster/partition-tags';
 import { Publisher } from '../../src/publisher/publisher';
 import { deliverySuite } from '../helpers/delivery-suite';
@@ -36,13 +37,18 @@ test('backends on a cluster: the Publisher (history script, offsets) and a raw S
   const publisher = new Publisher({ redisClusterNodes: cluster.startupNodes.map((n) => `${n.host}:${n.port}`), redisClusterPartitions: 8 });
   const raw = new Cluster(cluster.startupNodes);
   try {
-    const first = await publisher.publish('pub:1', 'one');
+    const { position: first } = await publisher.publish('pub:1', 'one');
     assert.equal(first?.offset, 1);
-    assert.deepEqual(await publisher.publish('pub:1', Buffer.from('two')), { offset: 2, epoch: first!.epoch });
-    const got = await client.waitPublications(2, 'pub:1');
-    assert.deepEqual(got.map((p) => [p.offset, p.data.toString()]), [[1, 'one'], [2, 'two']]);
-    // What a PHP backend does: the tag of the channel's partition, then SPUBLISH of [1, data].
+    assert.deepEqual((await publisher.publish('pub:1', Buffer.from('two'))).position, { offset: 2, epoch: first!.epoch });
+    // An idempotency key: published once, the repeat answers the first position; its key is on the channel's slot.
+    const keyed = await publisher.publish('pub:1', 'three', { idempotencyKey: 'evt-3' });
+    assert.deepEqual(await publisher.publish('pub:1', 'three again', { idempotencyKey: 'evt-3' }), { position: keyed.position, repeated: true });
     const keys = new ClusterKeys('bc:', evenSlotTags(8));
+    assert.equal(await raw.get(keys.idempotency('pub:1', 'evt-3')), `3:${first!.epoch}`);
+    assert.equal(keySlot(keys.idempotency('pub:1', 'evt-3')), keys.slotOf('pub:1'));
+    const got = await client.waitPublications(3, 'pub:1');
+    assert.deepEqual(got.map((p) => [p.offset, p.data.toString()]), [[1, 'one'], [2, 'two'], [3, 'three']]);
+    // What a PHP backend does: the tag of the channel's partition, then SPUBLISH of [1, data].
     assert.match(keys.shardChannel('raw:1'), /^bc:\{[0-9a-z]+\}raw:1$/);
     await raw.spublish(keys.shardChannel('raw:1'), pack([1, 'hello']));
     assert.deepEqual((await client.waitPublications(1, 'raw:1'))[0], { channel: 'raw:1', offset: null, data: 'hello' });

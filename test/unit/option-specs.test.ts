@@ -52,6 +52,7 @@ test('the documented defaults', () => {
     historyTtl: 300,
     historyMetaTtl: 86400,
     historyNamespaces: '',
+    idempotencyTtl: 300,
     slowConsumerPolicy: 'close',
     memoryBatchMs: 0,
     fanoutWindowMs: 1,

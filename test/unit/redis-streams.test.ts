@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Redis from 'ioredis';
-import type { StreamPosition } from '../../src/broker/broker';
+import type { PublishResult } from '../../src/broker/broker';
 import { MAX_SCRIPT_BATCH, RedisStreams } from '../../src/broker/redis-streams';
 import { HistoryPolicies } from '../../src/config/history-policy';
 import { encodeData } from '../../src/protocol/envelope';
@@ -66,8 +66,8 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     assert.equal(call.channel, 'bc:c');
     assert.deepEqual(call.data, [data(1), data(2)]);
     call.answer(12, 'E1');
-    assert.deepEqual(await first, { offset: 11, epoch: 'E1' });
-    assert.deepEqual(await second, { offset: 12, epoch: 'E1' });
+    assert.deepEqual((await first).position, { offset: 11, epoch: 'E1' });
+    assert.deepEqual((await second).position, { offset: 12, epoch: 'E1' });
   });
 
   it('a lone publication uses the single script', async () => {
@@ -77,7 +77,7 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     assert.equal(conn.calls.length, 1);
     assert.equal(conn.calls[0]!.script, 'single');
     conn.calls[0]!.answer(1, 'E1');
-    assert.deepEqual(await p, { offset: 1, epoch: 'E1' });
+    assert.deepEqual((await p).position, { offset: 1, epoch: 'E1' });
   });
 
   it('publications made while a call is unanswered wait for its answer, then go together', async () => {
@@ -90,20 +90,23 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     await nextTurn();
     assert.equal(conn.calls.length, 1, 'no second call while the first is unanswered');
     conn.calls[0]!.answer(1, 'E1');
-    assert.deepEqual(await p1, { offset: 1, epoch: 'E1' });
+    assert.deepEqual((await p1).position, { offset: 1, epoch: 'E1' });
     assert.equal(conn.calls.length, 2, 'the answer sends what waited');
     assert.deepEqual(conn.calls[1]!.data, [data(2), data(3)]);
     conn.calls[1]!.answer(3, 'E1');
-    assert.deepEqual(await Promise.all(later), [
-      { offset: 2, epoch: 'E1' },
-      { offset: 3, epoch: 'E1' },
-    ]);
+    assert.deepEqual(
+      (await Promise.all(later)).map((r) => r.position),
+      [
+        { offset: 2, epoch: 'E1' },
+        { offset: 3, epoch: 'E1' },
+      ],
+    );
     // idle again: the next publication is sent at the end of its turn
     const p4 = streams.publish('c', 'm4');
     await nextTurn();
     assert.equal(conn.calls.length, 3);
     conn.calls[2]!.answer(4, 'E1');
-    assert.deepEqual(await p4, { offset: 4, epoch: 'E1' });
+    assert.deepEqual((await p4).position, { offset: 4, epoch: 'E1' });
   });
 
   it('channels do not wait for each other', async () => {
@@ -128,14 +131,14 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     assert.equal(conn.calls.length, 2);
     assert.deepEqual(conn.calls[1]!.data, [data(2)]);
     conn.calls[1]!.answer(5, 'E1');
-    assert.deepEqual(await p2, { offset: 5, epoch: 'E1' });
+    assert.deepEqual((await p2).position, { offset: 5, epoch: 'E1' });
   });
 
   it('a call carries at most MAX_SCRIPT_BATCH publications, but a batch publish is never split', async () => {
     const { conn, streams } = setup();
     void streams.publish('c', 'm0');
     await nextTurn();
-    const singles: Array<Promise<StreamPosition | null>> = [];
+    const singles: Array<Promise<PublishResult>> = [];
     for (let i = 1; i <= MAX_SCRIPT_BATCH + 10; i++) singles.push(streams.publish('c', `m${i}`));
     const batch = Array.from({ length: MAX_SCRIPT_BATCH + 5 }, (_, i) => `b${i}`);
     const many = streams.publishMany('c', batch);
@@ -150,10 +153,10 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     assert.equal(conn.calls[3]!.data.length, MAX_SCRIPT_BATCH + 5, 'the batch, whole, in one call');
     assert.deepEqual(conn.calls[3]!.data[0], encodeData('b0'));
     conn.calls[3]!.answer(16 + 2 * MAX_SCRIPT_BATCH, 'E1');
-    assert.deepEqual(await many, { offset: 16 + 2 * MAX_SCRIPT_BATCH, epoch: 'E1' });
+    assert.deepEqual((await many).at(-1)?.position, { offset: 16 + 2 * MAX_SCRIPT_BATCH, epoch: 'E1' });
     const positions = await Promise.all(singles);
     assert.deepEqual(
-      positions.map((p) => p?.offset),
+      positions.map((p) => p.position?.offset),
       Array.from({ length: MAX_SCRIPT_BATCH + 10 }, (_, i) => i + 2),
     );
   });
@@ -186,6 +189,6 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     await nextTurn();
     assert.equal(conn.calls.length, 2);
     conn.calls[1]!.answer(2, 'E1');
-    assert.deepEqual(await p2, { offset: 2, epoch: 'E1' });
+    assert.deepEqual((await p2).position, { offset: 2, epoch: 'E1' });
   });
 });

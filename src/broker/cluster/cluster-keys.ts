@@ -4,8 +4,9 @@ import { partitionOf } from './partition-tags';
 /**
  * Key and shard-channel names on a Redis Cluster. Every name of a channel carries its partition's
  * hash tag right after the prefix, so they share one slot (one Lua script touches them all):
- * history stream `<prefix>{<tag>}h:<channel>`, meta hash `<prefix>{<tag>}m:<channel>`, shard
- * channel `<prefix>{<tag>}<channel>` (the single-Redis names with the tag inserted).
+ * history stream `<prefix>{<tag>}h:<channel>`, meta hash `<prefix>{<tag>}m:<channel>`, idempotency
+ * keys `<prefix>{<tag>}i:<channel>/<key>`, shard channel `<prefix>{<tag>}<channel>` (the
+ * single-Redis names with the tag inserted).
  */
 export class ClusterKeys {
   constructor(
@@ -43,6 +44,11 @@ export class ClusterKeys {
   /** The meta hash key (latest offset, epoch) of `channel`. */
   meta(channel: string): string {
     return `${this.head(channel)}m:${channel}`;
+  }
+
+  /** The key holding the result of the first publish with idempotency key `key` on `channel` (channel names never contain "/"). */
+  idempotency(channel: string, key: string): string {
+    return `${this.head(channel)}i:${channel}/${key}`;
   }
 
   /** The shard channel `channel`'s publications travel on (SSUBSCRIBE/SPUBLISH). */
