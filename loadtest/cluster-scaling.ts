@@ -110,6 +110,7 @@ async function deliveryRun(servers: ServerProcess[], adminPorts: number[], clust
     serverPorts: ports,
     redis: () => sumRedisViews(cluster.runningPorts.map((port) => readRedisView(port)).filter((v): v is RedisView => v !== null)),
   });
+  await probe.atStart(); // the servers serve every run: their counters count from here
   const result = await runLoad(
     {
       label: `cluster-scaling x${servers.length}`,

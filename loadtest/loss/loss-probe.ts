@@ -7,7 +7,7 @@
 import type { LoadResult } from '../generator/result.js';
 import { attributeLoss, type LossAttribution, type LossEvidence } from './attribute-loss.js';
 import type { RedisView } from './redis-view.js';
-import { scrapeCounters, type ServerCounters } from './server-counters.js';
+import { counterDelta, scrapeCounters, type ServerCounters } from './server-counters.js';
 import { readSocketQueues, type SocketQueues } from './socket-queues.js';
 
 /** The evidence beside the generator's own view. */
@@ -25,6 +25,7 @@ export interface LossProbeTargets {
 
 /** One run's loss evidence, gathered through the generator's hooks. */
 export class LossProbe {
+  private serverAtStart: ServerCounters | null = null;
   private serverAtEnd: ServerCounters | null = null;
   private socketsAtEnd: SocketQueues | null = null;
   private serverCounted: ServerCounters | null = null;
@@ -33,16 +34,25 @@ export class LossProbe {
   /** Looks at `targets`. */
   constructor(private readonly targets: LossProbeTargets) {}
 
+  /** Call before the run when the servers served earlier runs: their counters count from here. */
+  async atStart(): Promise<void> {
+    this.serverAtStart = await scrapeCounters(this.targets.adminPorts);
+  }
+
   /** Call from the generator's onDrained hook: counting stops now. */
   async atDrained(): Promise<void> {
     this.socketsAtEnd = readSocketQueues(this.targets.serverPorts);
     this.redisAtEnd = this.targets.redis?.() ?? null;
-    this.serverAtEnd = await scrapeCounters(this.targets.adminPorts);
+    this.serverAtEnd = this.sinceStart(await scrapeCounters(this.targets.adminPorts));
   }
 
   /** Call from the generator's onCounted hook: every figure is taken, the subscribers are still open. */
   async atCounted(): Promise<void> {
-    this.serverCounted = await scrapeCounters(this.targets.adminPorts);
+    this.serverCounted = this.sinceStart(await scrapeCounters(this.targets.adminPorts));
+  }
+
+  private sinceStart(now: ServerCounters | null): ServerCounters | null {
+    return now === null ? null : counterDelta(now, this.serverAtStart);
   }
 
   /** The evidence gathered, Redis read now. */

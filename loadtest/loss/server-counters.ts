@@ -96,6 +96,14 @@ export function sumCounters(list: readonly ServerCounters[]): ServerCounters {
   return sum;
 }
 
+/** Counters of `after` minus those of `before` (servers that ran on), the gauge as in `after`. */
+export function counterDelta(after: ServerCounters, before: ServerCounters | null): ServerCounters {
+  if (before === null) return after;
+  const d = { ...after };
+  for (const [key] of METRICS) if (key !== 'backpressureBytes') d[key] = Math.max(0, after[key] - before[key]);
+  return d;
+}
+
 /**
  * Reads `/metrics` from each admin port on 127.0.0.1 and sums them; null when none answered
  * (a process gone, or a server without an admin listener). A server busy writing a backlog can

@@ -1,7 +1,7 @@
 /** Unit tests for reading the loss evidence: Prometheus counters, `ss` queues, Redis CLIENT LIST and log. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countersFromMetrics, parsePrometheus, sumCounters } from '../loss/server-counters.js';
+import { counterDelta, countersFromMetrics, parsePrometheus, sumCounters } from '../loss/server-counters.js';
 import { parseSocketQueues } from '../loss/socket-queues.js';
 import { countOutputLimitKills, pubsubOutput, sumRedisViews } from '../loss/redis-view.js';
 
@@ -41,6 +41,16 @@ test('the loss counters of a process, and their sum over processes', () => {
   assert.equal(two.processes, 2);
   assert.equal(two.slowConsumerDrops, 24);
   assert.equal(two.backpressureBytes, 4096);
+});
+
+test('counters of servers that served earlier runs count from the start of this one; the gauge is taken as is', () => {
+  const before = countersFromMetrics('broadcaster_abnormal_closes_total 3000\nbroadcaster_backpressure_bytes 10\n');
+  const after = countersFromMetrics('broadcaster_abnormal_closes_total 3002\nbroadcaster_slow_consumer_drops_total 5\nbroadcaster_backpressure_bytes 7\n');
+  const d = counterDelta(after, before);
+  assert.equal(d.abnormalCloses, 2);
+  assert.equal(d.slowConsumerDrops, 5);
+  assert.equal(d.backpressureBytes, 7);
+  assert.equal(counterDelta(after, null), after);
 });
 
 test('ss output: server-side send queues and client-side receive queues of the given ports', () => {
