@@ -10,8 +10,9 @@ import type { FromWorker, ProgressMessage, ReportMessage, ToWorker, WorkerConfig
 import { addCounts, emptyCounts } from './sequence-tracker.js';
 import { addBreakdown, emptyBreakdown } from './loss-breakdown.js';
 import { QuietDetector } from './quiet-detector.js';
+import { collectReports, waitForDeliveries } from './collect-reports.js';
 import { createHistogram, decodeHistogram, mergeEncoded, summarize } from './latency.js';
-import { buildResult, mergeReasons, type DrainEnd, type LoadResult, type ProgressSample, type RecountFigures } from './result.js';
+import { buildResult, mergeReasons, type LoadResult, type ProgressSample, type RecountFigures } from './result.js';
 import type { PublisherOptions, PublisherResult } from '../publisher/driver.js';
 import type { FromPublisher, ToPublisher } from '../publisher/main.js';
 import { nowMs } from '../protocol/payload.js';
@@ -292,12 +293,10 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
       deliveries: expectedDeliveries(counts, o.channels.length, unansweredPerChannel),
     };
     const drainStart = performance.now();
-    const drainEnd = await waitForStall(
-      () => sum('received'),
-      () => sum('received') >= expectedTotal,
-      o.drainMs,
-    );
-    await sleep(1100); // one more progress period
+    // Silence from a worker means it is busy reading, not that nothing arrives: the drain ends
+    // once every worker itself reported no change (QuietDetector), not after wall-clock silence.
+    quiet.reset();
+    const drainEnd = await waitForDeliveries(quiet, () => sum('received') >= expectedTotal, o.drainMs);
     const drainMs = performance.now() - drainStart;
     await hooks.onDrained?.();
 
@@ -363,54 +362,6 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
   } finally {
     clearInterval(ticker);
   }
-}
-
-/** Waits until `complete()` holds, `received()` did not move for 2.5 s, or `limitMs` passed. */
-async function waitForStall(received: () => number, complete: () => boolean, limitMs: number): Promise<DrainEnd> {
-  const start = performance.now();
-  let stableSince = performance.now();
-  let lastSeen = -1;
-  while (performance.now() - start < limitMs) {
-    const r = received();
-    if (r !== lastSeen) {
-      lastSeen = r;
-      stableSince = performance.now();
-    } else if (performance.now() - stableSince > 2500) return 'quiet';
-    if (complete()) return 'complete';
-    await sleep(50);
-  }
-  return complete() ? 'complete' : 'timeout';
-}
-
-/**
- * Waits until `complete()` holds, the workers report no change (see QuietDetector), or
- * `limitMs` passed; says which ended the wait.
- */
-async function waitForDeliveries(quiet: QuietDetector, complete: () => boolean, limitMs: number): Promise<DrainEnd> {
-  const start = performance.now();
-  while (performance.now() - start < limitMs) {
-    if (complete()) return 'complete';
-    if (quiet.quiet()) return 'quiet';
-    await sleep(50);
-  }
-  return complete() ? 'complete' : 'timeout';
-}
-
-/** Asks every live worker for its figures (`round`) and waits up to 30 s for their reports. */
-async function collectReports(
-  workers: readonly ChildProcess[],
-  reports: Map<number, ReportMessage>,
-  expected: number[][],
-  round: number,
-): Promise<ReportMessage[]> {
-  reports.clear();
-  workers.forEach((w) => {
-    if (w.connected) w.send({ type: 'finish', expected, round } satisfies ToWorker);
-  });
-  const start = performance.now();
-  const answered = (): ReportMessage[] => [...reports.values()].filter((r) => r.round === round);
-  while (answered().length < workers.length && performance.now() - start < 30_000) await sleep(20);
-  return answered();
 }
 
 /** Deliveries expected: for each subscriber, the messages acknowledged on its channel. */
