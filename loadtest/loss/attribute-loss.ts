@@ -196,10 +196,15 @@ export function attributeLoss(e: LossEvidence): LossAttribution {
   // 5. open subscribers missing messages the server says it did not send
   let open = Math.min(left, where.inGaps + tail);
   if (open > 0 && s !== null && s.slowConsumerDrops > 0) {
-    const n = Math.min(open, s.slowConsumerDrops);
-    add('server-dropped', n, `server dropped ${s.slowConsumerDrops} frames for clients over --max-backpressure`);
-    open -= n;
-    left -= n;
+    // uWS calls `dropped` once per dropped send; a topic's drain then skips that socket's other
+    // frames of the same event-loop turn without a call, so one drop event may hide several frames
+    add(
+      'server-dropped',
+      open,
+      `server counted ${s.slowConsumerDrops} drop events for clients over --max-backpressure (one per dropped batch of a socket's frames in one event-loop turn: the frames after the first are not counted)`,
+    );
+    left -= open;
+    open = 0;
   }
   if (open > 0 && s !== null && (s.resyncsSent > 0 || s.gapsDetected > s.gapsRepaired)) {
     add('server-resync', open, `server: ${s.gapsDetected} gaps detected, ${s.gapsRepaired} repaired, ${s.resyncsSent} resync notices`);
@@ -218,10 +223,14 @@ export function attributeLoss(e: LossEvidence): LossAttribution {
 
   // 6. the rest
   if (left > 0) {
+    const legacy =
+      s !== null && s.legacyBuildProcesses > 0 && where.inGaps > 0
+        ? ' (on the legacy uWS build the drop policy skips frames for slow readers without counting them)'
+        : '';
     const serverText =
       s === null
         ? 'the server keeps no counters'
-        : `server: 0 slow-consumer drops or closes, ${s.gapsDetected} gaps, ${s.resyncsSent} resyncs, ${s.brokerReconnects} broker reconnects`;
+        : `server: 0 slow-consumer drops or closes, ${s.gapsDetected} gaps, ${s.resyncsSent} resyncs, ${s.brokerReconnects} broker reconnects${legacy}`;
     add(
       'unexplained',
       left,

@@ -34,6 +34,8 @@ export interface ServerCounters {
   invalidEnvelopes: number;
   /** bytes queued in user space for all connections when read */
   backpressureBytes: number;
+  /** processes on the legacy uWS build, which has no `dropped` handler: its drop policy drops uncounted */
+  legacyBuildProcesses: number;
 }
 
 /** Metric name (without the `broadcaster_` prefix) of each counter. */
@@ -55,7 +57,7 @@ const METRICS: ReadonlyArray<[keyof ServerCounters, string]> = [
 
 /** Zeroed counters of no process. */
 export function emptyCounters(): ServerCounters {
-  const c = { processes: 0 } as ServerCounters;
+  const c = { processes: 0, legacyBuildProcesses: 0 } as ServerCounters;
   for (const [key] of METRICS) c[key] = 0;
   return c;
 }
@@ -83,6 +85,7 @@ export function countersFromMetrics(text: string, prefix = 'broadcaster_'): Serv
   const c = emptyCounters();
   c.processes = 1;
   for (const [key, name] of METRICS) c[key] = values.get(prefix + name) ?? 0;
+  if (new RegExp(`^${prefix}build_info\\{[^}]*uws_build="legacy"`, 'm').test(text)) c.legacyBuildProcesses = 1;
   return c;
 }
 
@@ -91,6 +94,7 @@ export function sumCounters(list: readonly ServerCounters[]): ServerCounters {
   const sum = emptyCounters();
   for (const c of list) {
     sum.processes += c.processes;
+    sum.legacyBuildProcesses += c.legacyBuildProcesses;
     for (const [key] of METRICS) sum[key] += c[key];
   }
   return sum;
@@ -100,6 +104,7 @@ export function sumCounters(list: readonly ServerCounters[]): ServerCounters {
 export function counterDelta(after: ServerCounters, before: ServerCounters | null): ServerCounters {
   if (before === null) return after;
   const d = { ...after };
+  // processes and legacyBuildProcesses describe the servers, not events: taken from `after`
   for (const [key] of METRICS) if (key !== 'backpressureBytes') d[key] = Math.max(0, after[key] - before[key]);
   return d;
 }

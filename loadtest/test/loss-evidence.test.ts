@@ -16,6 +16,7 @@ broadcaster_gaps_repaired_total 1
 broadcaster_resyncs_sent_total 1
 broadcaster_backpressure_bytes 2048
 broadcaster_process_cpu_seconds_total 1.5
+broadcaster_build_info{uws_build="legacy",uws_version="20.30.0-unofficial.0",node_version="v20.20.2",node_abi="115",glibc="2.36"} 1
 not a metric line
 broadcaster_bad_value_total NaN-ish
 `;
@@ -37,10 +38,13 @@ test('the loss counters of a process, and their sum over processes', () => {
   assert.equal(one.resyncsSent, 1);
   assert.equal(one.backpressureBytes, 2048);
   assert.equal(one.brokerReconnects, 0, 'a counter absent from the text is 0');
+  assert.equal(one.legacyBuildProcesses, 1);
+  assert.equal(countersFromMetrics('broadcaster_build_info{uws_build="current"} 1\n').legacyBuildProcesses, 0);
   const two = sumCounters([one, one]);
   assert.equal(two.processes, 2);
   assert.equal(two.slowConsumerDrops, 24);
   assert.equal(two.backpressureBytes, 4096);
+  assert.equal(two.legacyBuildProcesses, 2);
 });
 
 test('counters of servers that served earlier runs count from the start of this one; the gauge is taken as is', () => {
