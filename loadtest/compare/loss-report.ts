@@ -3,7 +3,7 @@
  * runs, and one line per lossy run with what the generator saw and what the servers and Redis
  * reported.
  */
-import type { LossCause, LossCauseKind } from '../loss/attribute-loss.js';
+import type { BehindSide, LossCause, LossCauseKind } from '../loss/attribute-loss.js';
 import type { SystemRun } from './run-compare.js';
 import { describeEvidence } from '../loss/loss-probe.js';
 import { describeGeneratorLoss } from '../generator/result.js';
@@ -19,10 +19,16 @@ const SHORT: Record<Exclude<LossCauseKind, 'late' | 'in-flight'>, string> = {
   unexplained: 'unexplained',
 };
 
+const BEHIND: Record<BehindSide, string> = {
+  generator: 'generator fell behind',
+  server: 'server fell behind',
+  both: 'generator and server fell behind',
+  unknown: 'delivery fell behind',
+};
+
 /** The short label of a cause. */
 export function shortLabel(c: LossCause): string {
-  if (c.kind === 'late' || c.kind === 'in-flight')
-    return c.side === 'server' ? 'server fell behind' : c.side === 'generator' ? 'generator fell behind' : 'delivery fell behind';
+  if (c.kind === 'late' || c.kind === 'in-flight') return BEHIND[c.side ?? 'unknown'];
   return SHORT[c.kind];
 }
 

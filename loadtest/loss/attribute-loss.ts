@@ -17,8 +17,8 @@ import type { SocketQueues } from './socket-queues.js';
  */
 export type LossCauseKind = 'late' | 'in-flight' | 'unanswered' | 'server-cut' | 'closed' | 'server-dropped' | 'server-resync' | 'broker-cut' | 'unexplained';
 
-/** Who held a backlog when counting stopped (see whoFellBehind). */
-export type BehindSide = 'generator' | 'server' | 'unknown';
+/** Who fell behind when counting stopped (see whoFellBehind). */
+export type BehindSide = 'generator' | 'server' | 'both' | 'unknown';
 
 /** A share of the lost messages and what accounts for it. */
 export interface LossCause {
@@ -65,28 +65,37 @@ export interface LossAttribution {
   verdict: string;
 }
 
-/** Backlog, bytes, from which a side counts as behind (a few frames in flight are normal). */
+/** Redis backlog, bytes, from which the servers count as behind reading their subscription. */
 export const BACKLOG_BYTES = 64 * 1024;
+
+/** Bytes per subscriber connection queued toward it from which the generator counts as behind (a few dozen frames). */
+export const BACKLOG_BYTES_PER_CONNECTION = 4096;
 
 /** A worker that went this long without a progress report was saturated reading. */
 export const SATURATED_GAP_MS = 2000;
 
 /**
- * Who fell behind when counting stopped: the generator when more bytes waited toward the
- * subscribers (servers' buffers, socket queues) than in Redis for the servers' subscriptions,
- * the server when it is the other way round; with no backlog worth the name, the generator if
- * one of its workers was saturated (long without a progress report), else unknown.
+ * Who fell behind when counting stopped. The generator: the subscribers' sockets and the
+ * servers' buffers held a backlog (>= BACKLOG_BYTES_PER_CONNECTION on average), or one of its
+ * workers went SATURATED_GAP_MS without a progress report. The server: Redis held a backlog for
+ * a server's subscription, or the publisher had publications without an answer when it stopped
+ * (not accepted in time). Both, one, or neither ('unknown').
  */
 export function whoFellBehind(e: Pick<LossEvidence, 'queuedAtEnd' | 'generator'>): BehindSide {
   const q = e.queuedAtEnd;
   const down = (q?.serverBufferedBytes ?? 0) + (q?.sockets?.serverSendQueue ?? 0) + (q?.sockets?.clientReceiveQueue ?? 0);
-  const up = q?.pubsubOutputBytes ?? 0;
-  if (down >= BACKLOG_BYTES && down >= up) return 'generator';
-  if (up >= BACKLOG_BYTES) return 'server';
-  return e.generator.maxProgressGapMs >= SATURATED_GAP_MS ? 'generator' : 'unknown';
+  const connections = Math.max(1, q?.sockets?.connections ?? 1);
+  const generator = down / connections >= BACKLOG_BYTES_PER_CONNECTION || e.generator.maxProgressGapMs >= SATURATED_GAP_MS;
+  const server = (q?.pubsubOutputBytes ?? 0) >= BACKLOG_BYTES || e.generator.unanswered.publications > 0;
+  return generator && server ? 'both' : generator ? 'generator' : server ? 'server' : 'unknown';
 }
 
-const WHO: Record<BehindSide, string> = { generator: 'generator fell behind', server: 'server fell behind', unknown: 'delivery fell behind' };
+const WHO: Record<BehindSide, string> = {
+  generator: 'generator fell behind',
+  server: 'server fell behind',
+  both: 'generator and server fell behind',
+  unknown: 'delivery fell behind',
+};
 
 /**
  * Short words for each kind of cause (the verdict); `n` is the subscribers involved where it

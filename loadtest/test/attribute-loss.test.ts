@@ -70,16 +70,19 @@ test('messages that arrived during the recount were late; a saturated generator 
   assert.match(a.verdict, /^generator fell behind \(arrived after counting stopped\): 458495$/);
 });
 
-test('who fell behind: the side holding the backlog, else a saturated worker, else unknown', () => {
-  const at = (down: number, up: number, gap = 1000): ReturnType<typeof whoFellBehind> =>
+test('who fell behind: a backlog toward the subscribers or a silent worker, a backlog in Redis or unanswered publications', () => {
+  const at = (down: number, up: number, gap = 1000, unanswered = 0): ReturnType<typeof whoFellBehind> =>
     whoFellBehind({
-      generator: generator({ maxProgressGapMs: gap }),
-      queuedAtEnd: { serverBufferedBytes: 0, sockets: { connections: 1, serverSendQueue: 0, clientReceiveQueue: down }, pubsubOutputBytes: up },
+      generator: generator({ maxProgressGapMs: gap, unanswered: { publications: unanswered, deliveries: unanswered * 10 } }),
+      queuedAtEnd: { serverBufferedBytes: 0, sockets: { connections: 100, serverSendQueue: 0, clientReceiveQueue: down }, pubsubOutputBytes: up },
     });
-  assert.equal(at(1_000_000, 0), 'generator');
-  assert.equal(at(1_000_000, 500_000), 'generator');
-  assert.equal(at(100, 5_000_000), 'server');
+  assert.equal(at(1_000_000, 0), 'generator'); // 10 KB per connection
+  assert.equal(at(100_000, 0), 'unknown'); // 1 KB per connection: frames in flight
   assert.equal(at(0, 0, 3000), 'generator');
+  assert.equal(at(100, 5_000_000), 'server');
+  assert.equal(at(0, 0, 1000, 3), 'server');
+  assert.equal(at(1_000_000, 5_000_000), 'both');
+  assert.equal(at(0, 0, 2500, 3), 'both');
   assert.equal(at(0, 0), 'unknown');
   assert.equal(whoFellBehind({ generator: generator({}), queuedAtEnd: null }), 'unknown');
 });
