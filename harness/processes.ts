@@ -43,6 +43,7 @@ export class RunningProcess {
   port = 0;
   private readonly exitCode: Promise<number | null>;
   private readonly lineWatchers = new Set<(line: LogLine) => void>();
+  private readonly lineCounters: Array<{ pattern: RegExp; count: number }> = [];
 
   constructor(
     /** The child process. */
@@ -60,6 +61,7 @@ export class RunningProcess {
   }
 
   private remember(line: string): void {
+    for (const c of this.lineCounters) if (c.pattern.test(line)) c.count++;
     if (this.notable.length < 10 && /shutting down|signal|fatal|uncaught|restart|exited|"level":50|"level":60/i.test(line))
       this.notable.push(line.slice(0, 500));
     this.tail.push(line.slice(0, 500));
@@ -78,6 +80,13 @@ export class RunningProcess {
     if (this.keepLogs) this.logs.push(parsed);
     if (this.port === 0 && parsed.msg === 'listening' && typeof parsed.port === 'number') this.port = parsed.port;
     for (const watch of this.lineWatchers) watch(parsed);
+  }
+
+  /** Counts the output lines (stdout and stderr, JSON or not) matching `pattern` from now on; returns the reader of the count. */
+  countLines(pattern: RegExp): () => number {
+    const counter = { pattern, count: 0 };
+    this.lineCounters.push(counter);
+    return () => counter.count;
   }
 
   /** The process id. */

@@ -70,6 +70,12 @@ export class TestRedis {
     return this.proc?.tail ?? [];
   }
 
+  /** Counts its log lines matching `pattern` from now until it stops or restarts; returns the reader of the count. */
+  countLog(pattern: RegExp): () => number {
+    if (this.proc === null) throw new Error('redis-server is not running');
+    return this.proc.countLines(pattern);
+  }
+
   /** True while it runs. */
   alive(): boolean {
     return this.proc?.alive() ?? false;

@@ -4,6 +4,7 @@
  */
 import type { SystemId } from './systems.js';
 import type { SystemRun } from './run-compare.js';
+import { formatLossRuns, summarizeCauses } from './loss-report.js';
 
 /** Median (with min and max) of one figure over runs. */
 export interface Spread {
@@ -24,6 +25,8 @@ export interface SummaryRow {
   subscribers: number;
   allOk: boolean;
   lostTotal: number;
+  /** who lost them, over the runs ('' when nothing was lost) */
+  lossCauses: string;
   deliveredPerSec: Spread;
   p50: Spread;
   p99: Spread;
@@ -74,6 +77,7 @@ export function summarize(runs: readonly SystemRun[]): SummaryRow[] {
       subscribers: first.subscribers,
       allOk: good.length > 0 && good.every((r) => r.ok),
       lostTotal: good.reduce((a, r) => a + r.lost, 0),
+      lossCauses: summarizeCauses(g),
       deliveredPerSec: spread(good.map((r) => r.deliveredPerSec)),
       p50: spread(good.map((r) => r.latency.p50)),
       p99: spread(good.map((r) => r.latency.p99)),
@@ -105,8 +109,8 @@ function fmtSpread(s: Spread, digits = 0, runs = 1): string {
   return runs > 1 && s.min !== s.max ? `${f(s.median)} (${f(s.min)}-${f(s.max)})` : f(s.median);
 }
 
-/** Markdown tables, one per workload. */
-export function formatTables(rows: readonly SummaryRow[]): string {
+/** Markdown tables, one per workload, then the lossy runs one by one (when `runs` are given). */
+export function formatTables(rows: readonly SummaryRow[], runs: readonly SystemRun[] = []): string {
   const out: string[] = [];
   const workloads = [...new Set(rows.map((r) => r.workload))];
   for (const w of workloads) {
@@ -121,13 +125,15 @@ export function formatTables(rows: readonly SummaryRow[]): string {
         continue;
       }
       out.push(
-        `| ${r.label} | ${fmtSpread(r.deliveredPerSec, 0, r.runs)} | ${r.throughputVsLimit ?? '–'} | ${r.lostTotal} | ` +
+        `| ${r.label} | ${fmtSpread(r.deliveredPerSec, 0, r.runs)} | ${r.throughputVsLimit ?? '–'} | ${r.lostTotal}${r.lossCauses !== '' ? `: ${r.lossCauses}` : ''} | ` +
           `${fmtSpread(r.p50, 1, r.runs)} | ${fmtSpread(r.p99, 1, r.runs)} | ${fmtSpread(r.serverCpuUsPerMsg, 3, r.runs)} | ` +
           `${r.cpuVsLimit ?? '–'} | ${fmtSpread(r.redisCpuUsPerMsg, 3, r.runs)} | ${fmtSpread(r.framesPerWrite, 1, r.runs)} | ` +
           `${fmtSpread(r.rssPerConnection, 0, r.runs)} | ${r.allOk ? 'OK' : 'FAIL'} |`,
       );
     }
   }
+  const lossRuns = formatLossRuns(runs);
+  if (lossRuns !== '') out.push(lossRuns);
   const costs = costRatios(rows);
   if (costs.length > 0) {
     out.push('\n### cost of history (recovery) and of JWT + limits, against the raw feed (bc-redis-1)\n');

@@ -10,7 +10,10 @@ import type { LatencySummary } from '../generator/latency.js';
 import { autoSourceAddresses, DEFAULT_PER_ADDRESS } from '../generator/source-address.js';
 import { channelNames } from '../cli-args.js';
 import { cpuTimeUs, descendants, openFds, totalCpuUs, totalRss } from './proc-stats.js';
-import { freePort } from '../../harness/ports.js';
+import { freePort, freePortRange } from '../../harness/ports.js';
+import type { LossAttribution } from '../loss/attribute-loss.js';
+import { LossProbe, type ExternalEvidence } from '../loss/loss-probe.js';
+import { OUTPUT_LIMIT_LINE, readRedisView } from '../loss/redis-view.js';
 import { type RunningProcess as ServerProcess, startProcess, stopProcess } from '../../harness/processes.js';
 import { type TestRedis as PrivateRedis, startRedis } from '../../harness/redis.js';
 import { systemSpec, type SystemId } from './systems.js';
@@ -33,6 +36,8 @@ export interface CompareConfig {
   verbose: boolean;
   /** drain window after the last publish, ms (default 30 s) */
   drainMs?: number;
+  /** further wait before recounting a run that lost messages, ms (default: the generator's) */
+  recountMs?: number;
   /** log function for runner messages */
   log: (line: string) => void;
 }
@@ -91,6 +96,10 @@ export interface SystemRun {
   rssPerConnection: number;
   /** open fds of the server processes when connected (max over processes) */
   maxServerFds: number;
+  /** who lost what (`verdict` 'no loss' when nothing was lost) */
+  loss: LossAttribution;
+  /** the evidence beside the generator's own view (the servers' counters, Redis, queued bytes) */
+  lossEvidence?: ExternalEvidence;
   /** the full generator result (progress included) */
   result?: LoadResult;
 }
@@ -127,6 +136,7 @@ function emptyRun(w: Workload, system: SystemId, label: string, run: number, pro
     rssConnected: 0,
     rssPerConnection: 0,
     maxServerFds: 0,
+    loss: { lost: 0, causes: [], verdict: error },
   };
 }
 
@@ -159,15 +169,28 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
   running.procs = procs;
   let redis: PrivateRedis | undefined;
   try {
-    if (spec.needsRedis) redis = running.redis = await startRedis();
+    let redisKills = (): number => 0;
+    if (spec.needsRedis) {
+      redis = running.redis = await startRedis();
+      redisKills = redis.countLog(OUTPUT_LIMIT_LINE);
+    }
     // ports below the ephemeral range (freePort); one shared SO_REUSEPORT port, or one per process
     const port = await freePort();
     const ports = [port];
     if (separate) while (ports.length < spec.processes) ports.push(await freePort());
+    // a broadcaster's admin listener (its loss counters): a supervisor's worker i on base + i
+    const adminPorts: number[] = [];
+    if (spec.metrics && spec.supervised) {
+      const base = await freePortRange(spec.processes);
+      for (let i = 0; i < spec.processes; i++) adminPorts.push(base + i);
+    } else if (spec.metrics) while (adminPorts.length < spec.processes) adminPorts.push(await freePort());
     if (spec.supervised)
-      procs.push(await startProcess(spec.command(port, redis?.url ?? ''), { timeoutMs: 30_000, listeningLines: spec.processes, keepLogs: false }));
+      procs.push(
+        await startProcess(spec.command(port, redis?.url ?? '', adminPorts[0] ?? 0), { timeoutMs: 30_000, listeningLines: spec.processes, keepLogs: false }),
+      );
     else
-      for (let i = 0; i < spec.processes; i++) procs.push(await startProcess(spec.command(separate ? ports[i]! : port, redis?.url ?? ''), { keepLogs: false }));
+      for (let i = 0; i < spec.processes; i++)
+        procs.push(await startProcess(spec.command(separate ? ports[i]! : port, redis?.url ?? '', adminPorts[i] ?? 0), { keepLogs: false }));
     const query = spec.jwtSecret !== undefined ? `token=${await benchToken(spec.jwtSecret)}` : '';
     await sleep(500);
     // a supervisor's workers are measured with it
@@ -181,6 +204,12 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
     let redis1 = 0;
     let writeCount: WriteCount | undefined;
     let writes = 0;
+    const activeRedis = redis;
+    const probe = new LossProbe({
+      adminPorts,
+      serverPorts: ports,
+      redis: activeRedis === undefined ? undefined : () => readRedisView(activeRedis.port, redisKills()),
+    });
     const o: LoadOptions = {
       label: `${w.id} ${spec.label}`,
       host: '127.0.0.1',
@@ -202,6 +231,7 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
       connectPhaseMs: w.connectPhaseMs ?? 180_000,
       settleMs: 1000,
       drainMs: cfg.drainMs ?? 30_000,
+      ...(cfg.recountMs !== undefined ? { recountMs: cfg.recountMs } : {}),
       quiet: !cfg.verbose,
       publisher: {
         via: spec.via,
@@ -232,8 +262,11 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
         cpu1 = totalCpuUs(pids);
         redis1 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
         writes = (await writeCount?.stop()) ?? 0;
+        await probe.atDrained();
       },
+      onCounted: () => probe.atCounted(),
     });
+    const { loss, evidence: lossEvidence } = probe.attribute(result);
     const exited = procs.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null);
     for (const p of exited) {
       result.problems.push(
@@ -276,6 +309,8 @@ export async function runSystem(cfg: CompareConfig, w: Workload, id: SystemId, r
       rssConnected,
       rssPerConnection: opened > 0 ? Math.round((rssConnected - rssBaseline) / opened) : 0,
       maxServerFds,
+      loss,
+      lossEvidence,
       result,
     };
   } catch (err) {
@@ -304,7 +339,7 @@ export async function runComparison(cfg: CompareConfig): Promise<SystemRun[]> {
           `  ${res.label.padEnd(26)} run ${r + 1}: ` +
             (res.error !== undefined
               ? res.error.split('\n')[0]!
-              : `${res.deliveredPerSec}/s delivered, lost ${res.lost}, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
+              : `${res.deliveredPerSec}/s delivered, lost ${res.lost}${res.lost > 0 ? ` [${res.loss.verdict}]` : ''}, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
                 `cpu ${res.serverCpuUsPerMsg} µs/msg, redis ${res.redisCpuUsPerMsg} µs/msg, ${res.framesPerWrite} frames/write, rss ${res.rssPerConnection} B/conn ${res.ok ? 'OK' : `FAIL: ${res.problems.join('; ')}`}`) +
             ` (${Math.round((Date.now() - t0) / 1000)} s)`,
         );

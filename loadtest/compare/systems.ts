@@ -80,8 +80,13 @@ export interface SystemSpec {
   supervised: boolean;
   /** HS256 secret the server verifies: every subscriber then passes `?token=<jwt>` (default none) */
   jwtSecret?: string;
-  /** the command for one process */
-  command(port: number, redisUrl: string): Command;
+  /** a broadcaster: it serves /metrics on the admin port its command is given (peers keep no counters) */
+  metrics: boolean;
+  /**
+   * The command for one process; `adminPort` > 0 opens the broadcaster's admin listener there
+   * (a supervisor's worker i uses adminPort + i); peers ignore it.
+   */
+  command(port: number, redisUrl: string, adminPort?: number): Command;
   /** why it cannot run here, or null */
   unavailable(): string | null;
 }
@@ -104,12 +109,13 @@ export function bunBinary(): string {
 /** Builds the spec of a system; `processes` applies to the multi-process variants. */
 export function systemSpec(id: SystemId, processes = 2): SystemSpec {
   // --workers 1: one process, no supervisor; --workers N: the built-in supervisor forks N workers
-  // sharing the port. --admin-port 0: no admin listener (several runs must not collide).
+  // sharing the port. The admin listener (--admin-port, worker i on port + i) is opened on the
+  // free port(s) the runner picks, so it can read the loss counters; 0 leaves it off.
   // Every broadcaster command passes --workers explicitly: the default is one worker per core
   // with Redis, which would silently turn a one-process system into a supervised one.
   const bc =
     (redis: boolean, workers = 1, extra: string[] = []) =>
-    (port: number, redisUrl: string): Command => ({
+    (port: number, redisUrl: string, adminPort = 0): Command => ({
       cmd: NODE,
       args: [
         BROADCASTER,
@@ -120,7 +126,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
         '--log-level',
         'info',
         '--admin-port',
-        '0',
+        String(adminPort),
         '--workers',
         String(workers),
         ...(redis ? ['--redis-url', redisUrl] : []),
@@ -131,7 +137,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
   const bcBuild = (build: 'legacy' | 'current', nodeEnv: string | null): Pick<SystemSpec, 'command' | 'unavailable'> => {
     const node = nodeEnv === null ? NODE : (process.env[nodeEnv] ?? '');
     return {
-      command: (port, redisUrl) => ({ ...bc(true)(port, redisUrl), cmd: node, env: { BROADCASTER_UWS_BUILD: build } }),
+      command: (port, redisUrl, adminPort) => ({ ...bc(true)(port, redisUrl, adminPort), cmd: node, env: { BROADCASTER_UWS_BUILD: build } }),
       unavailable: () => (node === '' ? `set ${nodeEnv} to a node binary (see UWS_BENCH_NODE_ENV)` : needFile(BROADCASTER)()),
     };
   };
@@ -142,7 +148,9 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       args: [path.join(DIST, 'loadtest', 'peers', file), '--port', String(port), '--redis-url', redisUrl],
     });
   // What most systems share: a raw client on /ws, channels under bc:, one process per start.
-  const rawOnWs = { id, redisPrefix: 'bc:', client: 'raw', path: '/ws', supervised: false } as const;
+  const rawOnWs = { id, redisPrefix: 'bc:', client: 'raw', path: '/ws', supervised: false, metrics: false } as const;
+  // the same for the broadcaster itself, whose admin /metrics the runner reads
+  const bcOnWs = { ...rawOnWs, metrics: true } as const;
   switch (id) {
     case 'limit':
     case 'limit-http':
@@ -173,7 +181,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
     case 'bc-prod-1-w0':
       // the production path: backends POST to HTTP publish, --redis-url, history on (the defaults)
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: id === 'bc-prod-1' ? 'broadcaster production x1' : 'broadcaster production x1, window 0',
         via: 'http',
         needsRedis: true,
@@ -183,7 +191,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       };
     case 'bc-prod-n':
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: `broadcaster production x${processes} (supervisor)`,
         via: 'http',
         needsRedis: true,
@@ -200,13 +208,13 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       const redis = id !== 'bc-embedded-before';
       const fedByRedis = id === 'bc-redis-history-before';
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: fedByRedis ? 'broadcaster redis+history, before' : redis ? 'broadcaster production x1, before' : 'broadcaster embedded, before',
         via: fedByRedis ? 'redis-history' : 'http',
         needsRedis: redis,
         processes: 1,
-        command: (port, redisUrl) => {
-          const c = bc(redis)(port, redisUrl);
+        command: (port, redisUrl, adminPort) => {
+          const c = bc(redis)(port, redisUrl, adminPort);
           return { ...c, args: [main, ...c.args.slice(1)] };
         },
         unavailable: () => (dir === '' ? `set ${BEFORE_DIST_ENV} to an older build's dist folder` : needFile(main)()),
@@ -217,7 +225,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
     case 'bc-memory':
       // the embedded default (memory broker, HTTP-fed); `bc-memory` is its former name
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: id === 'bc-embedded-w0' ? 'broadcaster embedded, window 0' : 'broadcaster embedded (memory)',
         via: 'http',
         needsRedis: false,
@@ -229,7 +237,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       // raw envelope feed (no offsets): the baseline. With `processes` > 1 (workload d): that many
       // independent `--workers 1` processes.
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: processes > 1 ? `broadcaster redis x${processes} (--workers 1 each)` : 'broadcaster redis x1',
         via: 'redis',
         needsRedis: true,
@@ -241,7 +249,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       // fed through the history path (offset + history stream + PUBLISH in one Lua script, size
       // 100, ttl 300 = the server's defaults): publications carry offsets, the sequencer runs
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: processes > 1 ? `broadcaster redis+history x${processes}` : 'broadcaster redis+history',
         via: 'redis-history',
         needsRedis: true,
@@ -252,7 +260,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
     case 'bc-redis-secure':
       // history feed + JWT (HS256) required at the upgrade + the default rate and connection limits
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: processes > 1 ? `broadcaster redis+history+jwt x${processes}` : 'broadcaster redis+history+jwt',
         via: 'redis-history',
         needsRedis: true,
@@ -263,7 +271,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       };
     case 'bc-redis-n':
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: `broadcaster redis x${processes} (supervisor)`,
         via: 'redis',
         needsRedis: true,
@@ -278,7 +286,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       const build = id === 'bc-uws-legacy-20' ? 'legacy' : 'current';
       const nodeEnv = id === 'bc-uws-legacy-20' ? null : id === 'bc-uws-current-20' ? UWS_BENCH_NODE_ENV.node20 : UWS_BENCH_NODE_ENV.node24;
       return {
-        ...rawOnWs,
+        ...bcOnWs,
         label: `broadcaster redis+history, uWS ${build}, Node ${id.slice(-2)}`,
         via: 'redis-history',
         needsRedis: true,
@@ -320,6 +328,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
         needsRedis: true,
         processes: 1,
         supervised: false,
+        metrics: false,
         command: peer('socketio-peer.js'),
         unavailable: needFile(path.join(DIST, 'loadtest', 'peers', 'socketio-peer.js')),
       };

@@ -8,14 +8,23 @@ import * as path from 'node:path';
 import type { ClientKind } from './client-types.js';
 import type { FromWorker, ProgressMessage, ReportMessage, ToWorker, WorkerConfig } from './messages.js';
 import { addCounts, emptyCounts } from './sequence-tracker.js';
+import { addBreakdown, emptyBreakdown } from './loss-breakdown.js';
+import { QuietDetector } from './quiet-detector.js';
+import { collectReports, waitForDeliveries } from './collect-reports.js';
 import { createHistogram, decodeHistogram, mergeEncoded, summarize } from './latency.js';
-import { buildResult, type LoadResult, type ProgressSample } from './result.js';
+import { buildResult, mergeReasons, type LoadResult, type ProgressSample, type RecountFigures } from './result.js';
 import type { PublisherOptions, PublisherResult } from '../publisher/driver.js';
 import type { FromPublisher, ToPublisher } from '../publisher/main.js';
 import { nowMs } from '../protocol/payload.js';
 
 /** Most subscribers one worker opens (each is one fd; a process may hold 20k). */
 export const MAX_PER_WORKER = 15_000;
+
+/** Progress reports (one a second) each worker must send without a change before deliveries count as stopped. */
+export const QUIET_REPORTS = 2;
+
+/** Default longest further wait before recounting a run that lost messages, ms. */
+export const DEFAULT_RECOUNT_MS = 15_000;
 
 /** Load run options. */
 export interface LoadOptions {
@@ -59,6 +68,11 @@ export interface LoadOptions {
   settleMs: number;
   /** longest wait for in-flight deliveries after the last publish, ms */
   drainMs: number;
+  /**
+   * When messages were lost at the end of the drain: longest further wait before counting again,
+   * so late arrivals are told from lost ones (default DEFAULT_RECOUNT_MS; 0: no recount)
+   */
+  recountMs?: number;
   /** publisher settings (channels are taken from `channels`) */
   publisher: Omit<PublisherOptions, 'channels'>;
   /** print progress lines */
@@ -73,6 +87,8 @@ export interface LoadHooks {
   onPublishStart?(): Promise<void> | void;
   /** deliveries drained (or drain timed out), before final figures */
   onDrained?(): Promise<void> | void;
+  /** every figure taken (a recount included), before the workers close their subscribers */
+  onCounted?(): Promise<void> | void;
 }
 
 function killAll(children: ChildProcess[]): void {
@@ -118,9 +134,11 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
   };
   const counts = planWorkers(o.subscribers, o.workers);
   const progress = new Map<number, ProgressMessage>();
+  /** reports of the current `finish` round, by worker */
   const reports = new Map<number, ReportMessage>();
   const connected = new Set<number>();
   const workers: ChildProcess[] = [];
+  const quiet = new QuietDetector(counts.length, QUIET_REPORTS);
   let first = 0;
   counts.forEach((count, workerId) => {
     const child = fork(path.join(__dirname, 'worker.js'), [], {
@@ -131,8 +149,10 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
     children.push(child);
     workers.push(child);
     child.on('message', (m: FromWorker) => {
-      if (m.type === 'progress') progress.set(m.workerId, m);
-      else if (m.type === 'connected') connected.add(m.workerId);
+      if (m.type === 'progress') {
+        progress.set(m.workerId, m);
+        quiet.observe(m.workerId, m.received);
+      } else if (m.type === 'connected') connected.add(m.workerId);
       else if (m.type === 'report') reports.set(m.workerId, m);
     });
     const config: WorkerConfig = {
@@ -261,44 +281,63 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
     const result = pubResult;
     if (result === undefined) throw new Error(`publisher gave no result: ${pubError ?? ''}`);
 
-    // 3. drain: until everything expected arrived, deliveries stop moving, or drainMs
+    // 3. drain: until everything expected arrived, every worker reports no change, or drainMs
     phase = 'drain';
     // a publish counts as expected unless it failed explicitly (unacknowledged ones may have landed)
     const expectedPerChannel = result.sentPerChannel.map((n, ch) => n - (result.failedPerChannel[ch] ?? 0));
     const expectedTotal = expectedDeliveries(counts, o.channels.length, expectedPerChannel);
+    // of those, deliveries of publications the publisher never had an answer for (still queued, or dropped, upstream)
+    const unansweredPerChannel = expectedPerChannel.map((n, ch) => Math.max(0, n - (result.ackedPerChannel[ch] ?? 0)));
+    const unanswered = {
+      publications: unansweredPerChannel.reduce((a, b) => a + b, 0),
+      deliveries: expectedDeliveries(counts, o.channels.length, unansweredPerChannel),
+    };
     const drainStart = performance.now();
-    let stableSince = performance.now();
-    let lastSeen = -1;
-    while (performance.now() - drainStart < o.drainMs) {
-      const r = sum('received');
-      if (r !== lastSeen) {
-        lastSeen = r;
-        stableSince = performance.now();
-      } else if (performance.now() - stableSince > 2500) break;
-      if (r >= expectedTotal) break;
-      await sleep(50);
-    }
-    // deliveries are counted from the first publish to the last payload any worker received
-    await sleep(1100); // one more progress period, so lastReceivedAt is current
-    let lastAt = 0;
-    for (const p of progress.values()) lastAt = Math.max(lastAt, p.lastReceivedAt);
-    const deliveryMs = lastAt > publishStartAt ? lastAt - publishStartAt : stableSince - publishStart;
+    // Silence from a worker means it is busy reading, not that nothing arrives: the drain ends
+    // once every worker itself reported no change (QuietDetector), not after wall-clock silence.
+    quiet.reset();
+    const drainEnd = await waitForDeliveries(quiet, () => sum('received') >= expectedTotal, o.drainMs);
     const drainMs = performance.now() - drainStart;
     await hooks.onDrained?.();
 
-    // 4. final figures
+    // 4. final figures, as they stand at the end of the window
     phase = 'report';
     const expected = expectedPerChannel.map((n) => {
       const row = new Array<number>(o.publisher.publisherId + 1).fill(0);
       row[o.publisher.publisherId] = n;
       return row;
     });
-    for (const w of workers) w.send({ type: 'finish', expected } satisfies ToWorker);
-    const reportStart = performance.now();
-    while (reports.size < workers.length && performance.now() - reportStart < 30_000) await sleep(20);
-    const all = [...reports.values()];
+    const all = await collectReports(workers, reports, expected, 0);
     const delivery = all.reduce((acc, r) => addCounts(acc, r.counts), emptyCounts());
     const latency = summarize(mergeEncoded(all.map((r) => r.histogram)));
+    // deliveries are counted from the first publish to the last payload counted (the workers' own clocks)
+    const lastAt = all.reduce((a, r) => Math.max(a, r.lastReceivedAt), 0);
+    const deliveryMs = lastAt > publishStartAt ? lastAt - publishStartAt : publishMs;
+
+    // 5. anything lost? wait once more and recount: what arrives now was late, not lost
+    let recount: RecountFigures | null = null;
+    const recountMs = o.recountMs ?? DEFAULT_RECOUNT_MS;
+    if (delivery.lost > 0 && recountMs > 0 && all.length === workers.length) {
+      phase = 'recount';
+      quiet.reset();
+      const waitStart = performance.now();
+      const end = await waitForDeliveries(quiet, () => sum('received') >= expectedTotal, recountMs);
+      const waitedMs = Math.round(performance.now() - waitStart);
+      const again = await collectReports(workers, reports, expected, 1);
+      if (again.length === workers.length) {
+        const lost = again.reduce((a, r) => a + r.counts.lost, 0);
+        recount = {
+          waitedMs,
+          end,
+          lost,
+          late: Math.max(0, delivery.lost - lost),
+          loss: again.reduce((acc, r) => addBreakdown(acc, r.loss), emptyBreakdown()),
+          closedEarly: again.reduce((a, r) => a + r.closed, 0),
+          closeReasons: mergeReasons(again.map((r) => r.closeReasons)),
+        };
+      }
+    }
+    await hooks.onCounted?.();
     for (const w of workers) if (w.connected) w.send({ type: 'exit' } satisfies ToWorker);
     const exitStart = performance.now();
     while (workers.some((w) => w.exitCode === null && w.signalCode === null) && performance.now() - exitStart < 3000) {
@@ -316,6 +355,9 @@ async function runInner(o: LoadOptions, hooks: LoadHooks, children: ChildProcess
       publisherError: pubError,
       samples,
       timings: { connectMs, publishMs, drainMs, deliveryMs },
+      drainEnd,
+      recount,
+      unanswered,
     });
   } finally {
     clearInterval(ticker);

@@ -42,6 +42,8 @@ const USAGE = `usage: generator --url ws://HOST:PORT/ws [options]
   --http-in-flight N      HTTP: 0 = sequential per connection (default); N = N requests in flight over N connections
   --settle MS             wait after connecting (default 1000)
   --drain MS              longest wait for stragglers (default 10000)
+  --recount MS            when messages are missing after the drain: longest further wait, then count
+                          again, so late arrivals are told from lost ones (default 15000; 0: none)
   --connect-timeout S     whole connect phase limit (default 120)
   --label S               run name
   --out FILE              JSON result (default loadtest/results/generator-<time>.json)
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
       'http-in-flight',
       'settle',
       'drain',
+      'recount',
       'connect-timeout',
       'label',
       'out',
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
     connectPhaseMs: num(f, 'connect-timeout', 120, 1, 600) * 1000,
     settleMs: num(f, 'settle', 1000, 0, 60_000),
     drainMs: num(f, 'drain', 10_000, 0, 120_000),
+    recountMs: num(f, 'recount', 15_000, 0, 120_000),
     quiet: bool(f, 'quiet'),
     publisher: {
       via,

@@ -3,6 +3,7 @@
  */
 import type { ClientKind } from './client-types.js';
 import type { DeliveryCounts } from './sequence-tracker.js';
+import type { LossBreakdown } from './loss-breakdown.js';
 
 /** What one worker process is asked to do. */
 export interface WorkerConfig {
@@ -50,8 +51,12 @@ export interface WorkerConfig {
   progressMs: number;
 }
 
-/** Coordinator -> worker. */
-export type ToWorker = { type: 'start'; config: WorkerConfig } | { type: 'finish'; expected: number[][] } | { type: 'exit' };
+/**
+ * Coordinator -> worker. `finish` asks for the figures as they stand (`round` 0 at the end of the
+ * drain window; a later round recounts after a further wait: what arrived meanwhile was late,
+ * not lost). The worker keeps counting after a report.
+ */
+export type ToWorker = { type: 'start'; config: WorkerConfig } | { type: 'finish'; expected: number[][]; round: number } | { type: 'exit' };
 
 /** Cumulative connection figures of one worker. */
 export interface ConnectionCounts {
@@ -100,8 +105,18 @@ export interface ReportMessage extends ConnectionCounts {
   type: 'report';
   /** worker number */
   workerId: number;
+  /** the `finish` round this answers */
+  round: number;
   /** delivery counts summed over opened subscribers */
   counts: DeliveryCounts;
+  /** where the loss is: on subscribers closed early, after each open one's last message, or in gaps */
+  loss: LossBreakdown;
+  /** receive time of the latest payload (ms since the epoch), 0 before any */
+  lastReceivedAt: number;
+  /** when this report was made (ms since the epoch): minus lastReceivedAt, how quiet it was */
+  reportedAt: number;
+  /** longest interval between two progress reports, ms: how long one event-loop turn kept the worker busy */
+  maxProgressGapMs: number;
   /** opened subscribers that lost at least one message */
   subscribersWithLoss: number;
   /** highest loss of one subscriber */

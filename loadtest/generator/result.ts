@@ -4,6 +4,7 @@
  */
 import type { ReportMessage } from './messages.js';
 import type { DeliveryCounts } from './sequence-tracker.js';
+import { addBreakdown, emptyBreakdown, type LossBreakdown } from './loss-breakdown.js';
 import type { LatencySummary } from './latency.js';
 import type { PublisherResult } from '../publisher/driver.js';
 import type { LoadOptions } from './coordinator.js';
@@ -32,6 +33,46 @@ export interface ProgressSample {
   p50: number;
   /** latency p99 of the last second, ms */
   p99: number;
+}
+
+/** How a wait for deliveries ended: all expected arrived, the workers reported no change, or the time limit. */
+export type DrainEnd = 'complete' | 'quiet' | 'timeout';
+
+/** A second count after a further wait, made when the first one found messages missing. */
+export interface RecountFigures {
+  /** how long the further wait lasted, ms */
+  waitedMs: number;
+  /** how it ended */
+  end: DrainEnd;
+  /** messages still missing */
+  lost: number;
+  /** messages missing at the first count that arrived during the wait (late, not lost) */
+  late: number;
+  /** where the still missing ones are */
+  loss: LossBreakdown;
+  /** subscribers closed early by then */
+  closedEarly: number;
+  /** their close reasons */
+  closeReasons: Record<string, number>;
+}
+
+/** The generator's own view of where messages went missing. */
+export interface GeneratorLossView {
+  /** how the drain window ended */
+  drainEnd: DrainEnd;
+  /** where the loss counted at the end of the window is */
+  atWindowEnd: LossBreakdown;
+  /** the recount after a further wait (null: nothing was lost, or no recount) */
+  recount: RecountFigures | null;
+  /** longest interval between two progress reports of one worker, ms (a worker busy reading a backlog sends none) */
+  maxProgressGapMs: number;
+  /** shortest time between a worker's last payload and its first report, ms (small: still receiving when counting stopped) */
+  quietAtEndMs: number;
+  /**
+   * Publications sent (and expected) that the publisher never had an answer for by its end, and
+   * their deliveries: the server (or Redis) had not accepted them yet, or lost them on the way in
+   */
+  unanswered: { publications: number; deliveries: number };
 }
 
 /** Figures of one load run (written as JSON). */
@@ -67,6 +108,8 @@ export interface LoadResult {
     malformed: number;
     otherFrames: number;
   };
+  /** where the lost messages are, and whether they arrived later */
+  loss: GeneratorLossView;
   /** publish-to-receive latency, ms */
   latency: LatencySummary;
   /** rates, per second (delivered: over the first publish .. last delivery window) */
@@ -96,9 +139,16 @@ export interface ResultInputs {
   publisherError: string | undefined;
   samples: ProgressSample[];
   timings: { connectMs: number; publishMs: number; drainMs: number; deliveryMs: number };
+  /** how the drain window ended */
+  drainEnd: DrainEnd;
+  /** the recount, when one was made */
+  recount: RecountFigures | null;
+  /** expected publications without an answer, and their deliveries */
+  unanswered: { publications: number; deliveries: number };
 }
 
-function mergeReasons(list: Record<string, number>[]): Record<string, number> {
+/** Sums reason counts. */
+export function mergeReasons(list: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of list) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
   return out;
@@ -153,6 +203,15 @@ export function buildResult(i: ResultInputs): LoadResult {
       malformed,
       otherFrames: r.reduce((a, x) => a + x.other, 0),
     },
+    loss: {
+      drainEnd: i.drainEnd,
+      atWindowEnd: r.reduce((acc, x) => addBreakdown(acc, x.loss), emptyBreakdown()),
+      recount: i.recount,
+      maxProgressGapMs: r.reduce((a, x) => Math.max(a, x.maxProgressGapMs), 0),
+      quietAtEndMs:
+        r.length === 0 ? 0 : Math.round(Math.min(...r.map((x) => (x.lastReceivedAt > 0 ? x.reportedAt - x.lastReceivedAt : Number.POSITIVE_INFINITY)))),
+      unanswered: i.unanswered,
+    },
     latency: i.latency,
     rates: {
       offered: i.options.publisher.rate,
@@ -191,6 +250,7 @@ export function formatSummary(res: LoadResult): string {
     ['delivered', `${d.received} of ${d.expected} expected, ${res.rates.delivered}/s (peak ${res.rates.peakDelivered}/s)`],
     ['per subscriber', `min ${d.minPerSubscriber} max ${d.maxPerSubscriber}`],
     ['lost', `${d.lost} (${d.subscribersWithLoss} subscribers, max ${d.maxLossPerSubscriber} each)`],
+    ...(d.lost > 0 ? ([['where', describeGeneratorLoss(res.loss)]] as [string, string][]) : []),
     ['duplicates', String(d.duplicates)],
     ['reordered', String(d.reordered)],
     ['generator cpu', `${res.generatorCpuUsPerMessage} µs per delivered message (all workers)`],
@@ -199,4 +259,20 @@ export function formatSummary(res: LoadResult): string {
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+/** One line on where the generator saw the loss and whether it arrived later. */
+export function describeGeneratorLoss(v: GeneratorLossView): string {
+  const b = v.atWindowEnd;
+  const parts = [
+    `${b.atTail} after the last message of ${b.openWithLoss} open subscribers (counted when the drain ended)`,
+    `${b.inGaps} in gaps (${b.openWithGaps} subscribers)`,
+    `${b.onClosed} on ${b.closedWithLoss} subscribers closed early`,
+    `drain ended ${v.drainEnd}`,
+    `worker progress gap up to ${v.maxProgressGapMs} ms`,
+  ];
+  const rc = v.recount;
+  if (rc !== null) parts.push(`recount after ${rc.waitedMs} ms (${rc.end}): ${rc.late} arrived late, ${rc.lost} still missing`);
+  if (v.unanswered.publications > 0) parts.push(`${v.unanswered.publications} publications unanswered at the publisher's end`);
+  return parts.join('; ');
 }

@@ -19,13 +19,18 @@ export interface DeliveryCounts {
   reordered: number;
   /** expected distinct messages that never arrived */
   lost: number;
+  /**
+   * Of `lost`: those after the last message received (the end of the stream never came: cut
+   * off, or still on its way when counting stopped); the rest are gaps below it (skipped).
+   */
+  lostAtTail: number;
   /** distinct messages delivered beyond what was expected (a bug in publisher or server) */
   unexpected: number;
 }
 
 /** A zeroed DeliveryCounts. */
 export function emptyCounts(): DeliveryCounts {
-  return { received: 0, unique: 0, duplicates: 0, reordered: 0, lost: 0, unexpected: 0 };
+  return { received: 0, unique: 0, duplicates: 0, reordered: 0, lost: 0, lostAtTail: 0, unexpected: 0 };
 }
 
 /** Adds `b` into `a` and returns `a`. */
@@ -35,6 +40,7 @@ export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts 
   a.duplicates += b.duplicates;
   a.reordered += b.reordered;
   a.lost += b.lost;
+  a.lostAtTail += b.lostAtTail;
   a.unexpected += b.unexpected;
   return a;
 }
@@ -160,6 +166,8 @@ export class SequenceTracker {
       duplicates,
       reordered: this.reordered[slot]!,
       lost,
+      // `next` is one past the highest sequence number seen (0 before any)
+      lostAtTail: Math.min(lost, Math.max(0, expected - next)),
       unexpected,
     };
   }

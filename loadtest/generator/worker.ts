@@ -7,9 +7,11 @@ import { openWsClient } from './ws-client.js';
 import { openSocketIoClient } from './socketio-client.js';
 import type { ClientEvents, ClientFactory, ConnectSpec, SubscriberClient } from './client-types.js';
 import { SequenceTracker, addCounts, emptyCounts } from './sequence-tracker.js';
+import { addSubscriberLoss, emptyBreakdown } from './loss-breakdown.js';
 import { createHistogram, encodeHistogram, recordMs } from './latency.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './messages.js';
 import { sourceAddressFor } from './source-address.js';
+import { nowMs } from '../protocol/payload.js';
 
 const factories: Record<WorkerConfig['client'], ClientFactory> = {
   raw: openRawClient,
@@ -32,6 +34,8 @@ function run(config: WorkerConfig): void {
   const P = config.maxPublishers;
   const tracker = new SequenceTracker(config.count * P);
   const opened = new Uint8Array(config.count);
+  /** 1 once an opened subscriber closed before the end */
+  const closedEarly = new Uint8Array(config.count);
   const interval = createHistogram();
   const total = createHistogram();
   const clients: (SubscriberClient | undefined)[] = new Array(config.count);
@@ -82,6 +86,7 @@ function run(config: WorkerConfig): void {
     },
     close(sub, reason) {
       clients[sub] = undefined;
+      closedEarly[sub] = 1;
       nClosed++;
       bump(closeReasons, reason);
     },
@@ -134,7 +139,12 @@ function run(config: WorkerConfig): void {
     }
   }
 
+  let lastTick = performance.now();
+  let maxProgressGapMs = 0;
   const progress = setInterval(() => {
+    const tick = performance.now();
+    maxProgressGapMs = Math.max(maxProgressGapMs, tick - lastTick);
+    lastTick = tick;
     total.add(interval);
     const histogram = encodeHistogram(interval);
     interval.reset();
@@ -154,10 +164,11 @@ function run(config: WorkerConfig): void {
     });
   }, config.progressMs);
 
-  function finish(expected: number[][]): void {
+  function finish(expected: number[][], round: number): void {
     total.add(interval);
     interval.reset();
     const counts = emptyCounts();
+    const loss = emptyBreakdown();
     let subscribersWithLoss = 0;
     let maxLoss = 0;
     let minReceived = Number.POSITIVE_INFINITY;
@@ -167,13 +178,16 @@ function run(config: WorkerConfig): void {
       const ch = (config.firstSubscriber + sub) % config.channels.length;
       const perChannel = expected[ch] ?? [];
       let lost = 0;
+      let lostAtTail = 0;
       let got = 0;
       for (let p = 0; p < P; p++) {
         const c = tracker.finish(sub * P + p, perChannel[p] ?? 0);
         addCounts(counts, c);
         lost += c.lost;
+        lostAtTail += c.lostAtTail;
         got += c.received;
       }
+      addSubscriberLoss(loss, lost, lostAtTail, closedEarly[sub] === 1);
       if (lost > 0) subscribersWithLoss++;
       if (lost > maxLoss) maxLoss = lost;
       if (got < minReceived) minReceived = got;
@@ -182,10 +196,15 @@ function run(config: WorkerConfig): void {
     send({
       type: 'report',
       workerId: config.workerId,
+      round,
       opened: nOpened,
       failed: nFailed,
       closed: nClosed,
       counts,
+      loss,
+      lastReceivedAt,
+      reportedAt: nowMs(),
+      maxProgressGapMs: Math.round(Math.max(maxProgressGapMs, performance.now() - lastTick)),
       subscribersWithLoss,
       maxLoss,
       minReceived: minReceived === Number.POSITIVE_INFINITY ? 0 : minReceived,
@@ -210,7 +229,7 @@ function run(config: WorkerConfig): void {
   }
 
   process.on('message', (msg: ToWorker) => {
-    if (msg.type === 'finish') finish(msg.expected);
+    if (msg.type === 'finish') finish(msg.expected, msg.round);
     else if (msg.type === 'exit') exit();
   });
   pump();

@@ -11,11 +11,20 @@ function feed(seqs: number[], expected: number, slots = 1, slot = 0): ReturnType
 
 test('in-order complete delivery has no loss, duplicate or reorder', () => {
   const c = feed([0, 1, 2, 3, 4], 5);
-  assert.deepEqual(c, { received: 5, unique: 5, duplicates: 0, reordered: 0, lost: 0, unexpected: 0 });
+  assert.deepEqual(c, { received: 5, unique: 5, duplicates: 0, reordered: 0, lost: 0, lostAtTail: 0, unexpected: 0 });
 });
 
-test('nothing received means everything lost', () => {
-  assert.equal(feed([], 7).lost, 7);
+test('nothing received means everything lost, all of it at the tail', () => {
+  const c = feed([], 7);
+  assert.equal(c.lost, 7);
+  assert.equal(c.lostAtTail, 7);
+});
+
+test('loss is split into the tail after the last message received and gaps below it', () => {
+  assert.equal(feed([0, 1, 4, 5], 8).lostAtTail, 2); // 6, 7 after the last; 2, 3 are a gap
+  assert.equal(feed([3, 4], 5).lostAtTail, 0); // the head 0..2 is a gap below the last received
+  assert.equal(feed([0, 1, 2], 3).lostAtTail, 0);
+  assert.equal(feed([0, 2, 1], 6).lostAtTail, 3);
 });
 
 test('a gap in the middle and a missing tail count as loss', () => {
@@ -28,7 +37,7 @@ test('a gap in the middle and a missing tail count as loss', () => {
 
 test('a late arrival filling a gap is reordered, not lost nor duplicate', () => {
   const c = feed([0, 2, 1, 3], 4);
-  assert.deepEqual(c, { received: 4, unique: 4, duplicates: 0, reordered: 1, lost: 0, unexpected: 0 });
+  assert.deepEqual(c, { received: 4, unique: 4, duplicates: 0, reordered: 1, lost: 0, lostAtTail: 0, unexpected: 0 });
 });
 
 test('late arrivals inside a wide gap split it exactly', () => {
@@ -95,5 +104,5 @@ test('counts add up', () => {
   const a = feed([0, 1, 1], 3);
   const b = feed([1, 0], 2);
   const s = addCounts(addCounts(emptyCounts(), a), b);
-  assert.deepEqual(s, { received: 5, unique: 4, duplicates: 1, reordered: 1, lost: 1, unexpected: 0 });
+  assert.deepEqual(s, { received: 5, unique: 4, duplicates: 1, reordered: 1, lost: 1, lostAtTail: 1, unexpected: 0 });
 });
