@@ -6,6 +6,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as readline from 'node:readline';
 
+/** Children still running; SIGKILLed when this process exits (a test runner's process.exit included). */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Registers `child` so it does not outlive this process (a killed test must not leave servers behind). */
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of running) {
+        try {
+          if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** A command to run. */
 export interface Command {
   /** Executable. */
@@ -51,6 +73,7 @@ export class RunningProcess {
     private readonly keepLogs = true,
   ) {
     this.exitCode = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    track(child);
     const { stdout, stderr } = child;
     if (stdout === null || stderr === null) throw new Error('RunningProcess needs stdio pipes for stdout and stderr');
     readline.createInterface({ input: stdout }).on('line', (line) => this.onLine(line));

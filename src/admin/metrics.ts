@@ -50,7 +50,7 @@ const COUNTERS: readonly CounterSpec[] = [
   ['gaps_repaired_total', 'Offset gaps filled from history before newer publications were forwarded.', 'gapsRepaired'],
   ['resyncs_sent_total', 'Resync notices sent because publications could not be repaired (history lost, epoch changed).', 'resyncsSent'],
   ['duplicates_dropped_total', 'Publications from the broker dropped because their offset was already forwarded.', 'duplicatesDropped'],
-  ['slow_consumer_drops_total', 'Frames not sent to a client whose backlog passed --max-backpressure (the drop policy skips them; the close policy closes the client on the first). Counted on the current uWS build only (the legacy build has no dropped handler).', 'slowConsumerDrops'],
+  ['slow_consumer_drops_total', 'Drop events of uWS for a client whose backlog passed --max-backpressure: one per client and event-loop turn (uWS skips the client\'s later frames of that turn with it, uncounted; with --fanout-window-ms 0 a turn carries one publication). The drop policy goes on; the close policy closes the client. Current uWS build only (the legacy build has no dropped handler).', 'slowConsumerDrops'],
   ['recoveries_succeeded_total', 'Subscriptions with a position whose missed publications were all delivered.', 'recoveriesSucceeded'],
   ['recoveries_failed_total', 'Subscriptions with a position that could not be recovered (history too short, epoch changed).', 'recoveriesFailed'],
   ['publications_recovered_total', 'Publications delivered from history by recoveries.', 'publicationsRecovered'],

@@ -25,7 +25,7 @@ describe('admin port: Prometheus metrics and health', { timeout: 240_000 }, () =
     const clients: TestClient[] = [];
     try {
       const admin = `http://127.0.0.1:${adminPort}`;
-      assert.ok(server.logs.some((l) => l.msg === 'admin listening' && l.port === adminPort && l.host === '127.0.0.1'));
+      await server.waitForLog('the admin listening line', (l) => l.msg === 'admin listening' && l.port === adminPort && l.host === '127.0.0.1');
       for (let i = 0; i < 5; i++) clients.push(await TestClient.connect(server.wsUrl(i < 2 ? '?channels=m:1,m:2' : '?channels=m:1')));
       const publisher = await TestClient.connect(server.wsUrl());
       clients.push(publisher);

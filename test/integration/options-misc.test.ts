@@ -17,7 +17,7 @@ describe('options without a test of their own elsewhere', { timeout: 120_000 }, 
     const adminPort = await freePort();
     const server = await ServerProcess.start([...BASE, '--admin-port', String(adminPort), '--admin-host', '127.0.0.2']);
     try {
-      assert.ok(server.logs.some((l) => l.msg === 'admin listening' && l.host === '127.0.0.2' && l.port === adminPort));
+      await server.waitForLog('the admin listening line', (l) => l.msg === 'admin listening' && l.host === '127.0.0.2' && l.port === adminPort);
       assert.equal((await fetch(`http://127.0.0.2:${adminPort}/healthz`)).status, 200);
       await assert.rejects(fetch(`http://127.0.0.1:${adminPort}/healthz`), 'nothing listens on 127.0.0.1');
     } finally {

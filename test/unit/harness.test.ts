@@ -19,6 +19,28 @@ test('a process that exits before listening fails its start at once, with its ou
   assert.ok(Date.now() - started < 10_000, 'not the 30 s timeout');
 });
 
+test('children do not outlive the process that started them, even when it ends with process.exit', { timeout: 20_000 }, async () => {
+  const harness = require.resolve('../../harness/processes');
+  const script = `const { startProcess } = require(${JSON.stringify(harness)});
+    startProcess({ cmd: 'sleep', args: ['30'] }, { listeningLines: 0 }).then((p) => { console.log(JSON.stringify({ msg: 'child', pid: p.pid })); process.exit(1); });`;
+  const parent = await startProcess({ cmd: process.execPath, args: ['-e', script] }, { listeningLines: 0 });
+  const line = await parent.waitForLog('the child pid', (l) => l.msg === 'child');
+  await parent.exited();
+  const pid = line.pid as number;
+  const gone = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  for (let waited = 0; !gone(); waited += 20) {
+    if (waited > 5000) assert.fail(`the child ${pid} still runs after its parent exited`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+});
+
 test('waiting for a log line fails as soon as the process exits', async () => {
   const proc = await startProcess(
     { cmd: process.execPath, args: ['-e', 'console.log(JSON.stringify({ msg: "listening", port: 1234 })); setTimeout(() => process.exit(0), 100)'] },
