@@ -1,6 +1,6 @@
 import { LUA_SEQUENCED_ENVELOPE } from '../protocol/envelope';
 import type { PublishResult, StreamPosition } from './broker';
-import { HELPERS } from './redis-scripts';
+import { type FanoutCommand, HELPERS } from './redis-scripts';
 
 /**
  * Lua scripts of publications with an idempotency key (publications without one never run them).
@@ -9,9 +9,6 @@ import { HELPERS } from './redis-scripts';
  * `<offset>:<epoch>` with history or empty without, for the idempotency ttl. A publish that
  * finds it publishes nothing and answers it. `fanout` is PUBLISH, or SPUBLISH on a cluster.
  */
-
-/** The fan-out commands the scripts are built for. */
-export type FanoutCommand = 'PUBLISH' | 'SPUBLISH';
 
 /**
  * The history publish with idempotency keys, for n publications of one channel in order.

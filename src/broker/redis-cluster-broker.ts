@@ -2,12 +2,12 @@ import { Cluster, type ClusterNode } from 'ioredis';
 import type { Logger } from '../log/logger';
 import type { Broker, HistoryPage, MessageHandler, PublishOptions, PublishResult, StateHandler } from './broker';
 import { ClusterKeys } from './cluster/cluster-keys';
-import { ClusterStreams } from './cluster/cluster-streams';
 import { failLostReplies } from './cluster/lost-replies';
 import { evenSlotTags } from './cluster/partition-tags';
 import { ShardedSubscriptionSet } from './cluster/sharded-subscription-set';
 import { PROBE_MARK, ShardProbe } from './cluster/shard-probe';
 import { type RedisBrokerSettings, reconnectDelay } from './redis-settings';
+import { RedisStreams } from './redis-streams';
 
 const PROBE_CODE = PROBE_MARK.charCodeAt(0);
 
@@ -31,7 +31,7 @@ export class RedisClusterBroker implements Broker {
   readonly kind = 'redis-cluster';
   private readonly cluster: Cluster;
   private readonly keys: ClusterKeys;
-  private readonly streams: ClusterStreams;
+  private readonly streams: RedisStreams;
   private readonly probe: ShardProbe;
   private readonly logger: Logger;
   private readonly prefixLength: number;
@@ -58,7 +58,7 @@ export class RedisClusterBroker implements Broker {
     });
     // A script whose reply was lost may have run: fail it (503 / 105) rather than let ioredis run it twice.
     failLostReplies(this.cluster);
-    this.streams = new ClusterStreams(this.cluster, this.keys, options.policies, options.metaTtl, options.idempotencyTtl);
+    this.streams = new RedisStreams(this.cluster, this.keys, options.policies, options.metaTtl, options.idempotencyTtl);
     this.subscriptions = new ShardedSubscriptionSet(
       {
         label: 'redis cluster',

@@ -86,3 +86,20 @@ if limit > 0 and top > since then
 end
 return result
 `;
+
+/** The fan-out command of a publish script: PUBLISH on one Redis, SPUBLISH (sharded) on a cluster. */
+export type FanoutCommand = 'PUBLISH' | 'SPUBLISH';
+
+/** `script` with its fan-out made `fanout` (the scripts above are written with PUBLISH). */
+export function withFanout(script: string, fanout: FanoutCommand): string {
+  if (fanout === 'PUBLISH') return script;
+  const sharded = script.replaceAll("redis.call('PUBLISH', ", "redis.call('SPUBLISH', ");
+  if (sharded === script) throw new Error('the script does not fan out with PUBLISH: update withFanout in redis-scripts.ts');
+  return sharded;
+}
+
+/** PUBLISH_SCRIPT with `SPUBLISH` on the channel's shard channel: what runs on a Redis Cluster. */
+export const SHARDED_PUBLISH_SCRIPT = withFanout(PUBLISH_SCRIPT, 'SPUBLISH');
+
+/** PUBLISH_MANY_SCRIPT with `SPUBLISH`: the batch script on a Redis Cluster. */
+export const SHARDED_PUBLISH_MANY_SCRIPT = withFanout(PUBLISH_MANY_SCRIPT, 'SPUBLISH');

@@ -1,11 +1,12 @@
-import type Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { HistoryPolicies } from '../config/history-policy';
 import { DEFAULT_IDEMPOTENCY_TTL } from '../config/options';
 import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
 import type { HistoryEntry, HistoryPage, PublishOptions, PublishResult } from './broker';
 import { newEpoch } from './epoch';
 import { idempotentFanoutScript, idempotentPublishScript, onceResult, storedPosition } from './idempotent-scripts';
-import { HISTORY_SCRIPT, PUBLISH_MANY_SCRIPT, PUBLISH_SCRIPT } from './redis-scripts';
+import { HISTORY_SCRIPT, PUBLISH_MANY_SCRIPT, PUBLISH_SCRIPT, withFanout } from './redis-scripts';
+import { prefixNames, type StreamNames } from './stream-names';
 
 /** The scripted commands defined on a connection. */
 interface ScriptedRedis {
@@ -70,13 +71,15 @@ function takeBatch(waiting: Waiting[]): Waiting[] {
 }
 
 /**
- * Publishing and history reads on Redis for one prefix: offset, history and PUBLISH in one Lua
- * script call; plain PUBLISH for channels that keep no history. Each channel has at most one
- * script call unanswered: publications made meanwhile (concurrent HTTP requests) wait for its
- * answer and then go together in the next call (the batch script: each keeps its own offset, in
- * call order). A publication on an idle channel is sent at the end of its event-loop turn, with
- * the others of that turn, so a low rate pays no extra latency while a high one costs Redis
- * one call per round trip instead of one per publication.
+ * Publishing and history reads on one Redis or a Redis Cluster: offset, history and (S)PUBLISH
+ * in one Lua script call; plain (S)PUBLISH for channels that keep no history. On a cluster every
+ * name of a channel carries its partition tag (`ClusterKeys`), so each script runs on the master
+ * of the channel's slot. Each channel has at most one script call unanswered: publications made
+ * meanwhile (concurrent HTTP requests) wait for its answer and then go together in the next call
+ * (the batch script: each keeps its own offset, in call order). A publication on an idle channel
+ * is sent at the end of its event-loop turn, with the others of that turn, so a low rate pays no
+ * extra latency while a high one costs Redis one call per round trip instead of one per
+ * publication.
  */
 export class RedisStreams {
   private readonly scripted: ScriptedRedis;
@@ -90,22 +93,33 @@ export class RedisStreams {
   /** The epoch a new history would get; replaced once a channel took it. */
   private epochCandidate = newEpoch();
 
+  private readonly names: StreamNames;
+
+  /**
+   * `names`: a key prefix (one Redis: `<prefix>h:<channel>`, …, PUBLISH) or the names of a Redis
+   * Cluster (`ClusterKeys`, SPUBLISH). On one Redis the connection must not resend unanswered
+   * commands (`autoResendUnfulfilledCommands: false`): they are failed when it drops. On a cluster
+   * `failLostReplies` does that.
+   */
   constructor(
-    private readonly conn: Redis,
-    private readonly prefix: string,
+    private readonly conn: Redis | Cluster,
+    names: string | StreamNames,
     private readonly policies: HistoryPolicies,
     private readonly metaTtl: number,
     /** Seconds the result of a publish with an idempotency key is kept. */
     private readonly idempotencyTtl = DEFAULT_IDEMPOTENCY_TTL,
   ) {
-    conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
-    conn.defineCommand('bcPublishMany', { numberOfKeys: 2, lua: PUBLISH_MANY_SCRIPT });
+    this.names = typeof names === 'string' ? prefixNames(names) : names;
+    const fanout = this.names.fanoutCommand;
+    conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: withFanout(PUBLISH_SCRIPT, fanout) });
+    conn.defineCommand('bcPublishMany', { numberOfKeys: 2, lua: withFanout(PUBLISH_MANY_SCRIPT, fanout) });
     conn.defineCommand('bcHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
-    conn.defineCommand('bcPublishOnce', { lua: idempotentPublishScript('PUBLISH') });
-    conn.defineCommand('bcFanoutOnce', { numberOfKeys: 1, lua: idempotentFanoutScript('PUBLISH') });
+    conn.defineCommand('bcPublishOnce', { lua: idempotentPublishScript(fanout) });
+    conn.defineCommand('bcFanoutOnce', { numberOfKeys: 1, lua: idempotentFanoutScript(fanout) });
     this.scripted = conn as unknown as ScriptedRedis;
-    // The connection does not resend unanswered commands (autoResendUnfulfilledCommands: false),
-    // and ioredis would leave their promises pending: fail them when it drops.
+    // ioredis would leave the promises of commands dropped unanswered pending: fail them when
+    // the connection drops (a cluster's node connections: failLostReplies).
+    if (fanout === 'SPUBLISH') return;
     conn.on('close', () => {
       const rejecters = [...this.unanswered];
       this.unanswered.clear();
@@ -116,17 +130,13 @@ export class RedisStreams {
 
   /** Runs `command`; rejects if the connection drops before its answer. */
   private answered<T>(command: () => Promise<T>): Promise<T> {
+    if (this.names.fanoutCommand === 'SPUBLISH') return command();
     return new Promise<T>((resolve, reject) => {
       this.unanswered.add(reject);
       command()
         .then(resolve, reject)
         .finally(() => this.unanswered.delete(reject));
     });
-  }
-
-  /** The Redis key holding the result of the first publish with `key` on `channel`. */
-  private idempotencyKey(channel: string, key: string): string {
-    return `${this.prefix}i:${channel}/${key}`;
   }
 
   /** Publishes `data` (bytes as bin, strings as str); resolves with its position (null without history), or the first result of its idempotency key. */
@@ -142,13 +152,12 @@ export class RedisStreams {
   /** PUBLISH for a channel without history; with an idempotency key, the small script that publishes once. */
   private async fanout(channel: string, dataElement: Buffer, key: string | undefined): Promise<PublishResult> {
     const envelope = encodeUnsequencedEnvelope(dataElement);
+    const to = this.names.fanout(channel);
     if (key === undefined) {
-      await this.answered(() => this.conn.publish(this.prefix + channel, envelope));
+      await this.answered(() => (this.names.fanoutCommand === 'PUBLISH' ? this.conn.publish(to, envelope) : this.conn.spublish(to, envelope)));
       return { position: null, repeated: false };
     }
-    const earlier = await this.answered(() =>
-      this.scripted.bcFanoutOnce(this.idempotencyKey(channel, key), this.prefix + channel, envelope, this.idempotencyTtl),
-    );
+    const earlier = await this.answered(() => this.scripted.bcFanoutOnce(this.names.idempotency(channel, key), to, envelope, this.idempotencyTtl));
     return earlier === null ? { position: null, repeated: false } : { position: storedPosition(earlier), repeated: true };
   }
 
@@ -214,14 +223,15 @@ export class RedisStreams {
   /** The single or the batch script for `elements`: consecutive offsets, in order. */
   private async callPlain(channel: string, elements: Buffer[]): Promise<PublishResult[]> {
     const policy = this.policies.for(channel);
-    const stream = `${this.prefix}h:${channel}`;
-    const meta = `${this.prefix}m:${channel}`;
+    const stream = this.names.stream(channel);
+    const meta = this.names.meta(channel);
+    const to = this.names.fanout(channel);
     const metaTtl = Math.max(this.metaTtl, policy.ttl);
     const candidate = this.epochCandidate;
     const call =
       elements.length === 1
-        ? () => this.scripted.bcPublish(stream, meta, elements[0]!, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate)
-        : () => this.scripted.bcPublishMany(stream, meta, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate, ...elements);
+        ? () => this.scripted.bcPublish(stream, meta, elements[0]!, policy.size, policy.ttl, metaTtl, to, candidate)
+        : () => this.scripted.bcPublishMany(stream, meta, policy.size, policy.ttl, metaTtl, to, candidate, ...elements);
     const [last, epoch] = await this.answered(call);
     const epochText = String(epoch);
     if (epochText === candidate) this.epochCandidate = newEpoch();
@@ -236,7 +246,7 @@ export class RedisStreams {
    */
   private async callKeyed(channel: string, batch: Waiting[], elements: Buffer[]): Promise<PublishResult[]> {
     const policy = this.policies.for(channel);
-    const keys = [`${this.prefix}h:${channel}`, `${this.prefix}m:${channel}`];
+    const keys = [this.names.stream(channel), this.names.meta(channel)];
     // Each element's key as its index among KEYS from the third (0: none); each distinct key once.
     const index = new Map<string, number>();
     const pairs: Array<number | Buffer> = [];
@@ -245,7 +255,7 @@ export class RedisStreams {
       for (const key of w.keys!) {
         let k = 0;
         if (key !== undefined) {
-          k = index.get(key) ?? keys.push(this.idempotencyKey(channel, key)) - 2;
+          k = index.get(key) ?? keys.push(this.names.idempotency(channel, key)) - 2;
           index.set(key, k);
         }
         pairs.push(k, elements[e++]!);
@@ -254,7 +264,7 @@ export class RedisStreams {
     const candidate = this.epochCandidate;
     const metaTtl = Math.max(this.metaTtl, policy.ttl);
     const reply = await this.answered(() =>
-      this.scripted.bcPublishOnce(keys.length, ...keys, policy.size, policy.ttl, metaTtl, this.prefix + channel, candidate, this.idempotencyTtl, ...pairs),
+      this.scripted.bcPublishOnce(keys.length, ...keys, policy.size, policy.ttl, metaTtl, this.names.fanout(channel), candidate, this.idempotencyTtl, ...pairs),
     );
     const epoch = String(reply[0]);
     if (epoch === candidate) this.epochCandidate = newEpoch();
@@ -285,8 +295,8 @@ export class RedisStreams {
     const candidate = this.epochCandidate;
     const reply = await this.answered(() =>
       this.scripted.bcHistoryBuffer(
-        `${this.prefix}h:${channel}`,
-        `${this.prefix}m:${channel}`,
+        this.names.stream(channel),
+        this.names.meta(channel),
         since,
         limit,
         Math.max(this.metaTtl, policy.ttl),

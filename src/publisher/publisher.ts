@@ -1,7 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
 import type { PublishOptions, PublishResult } from '../broker/broker';
 import { ClusterKeys } from '../broker/cluster/cluster-keys';
-import { ClusterStreams } from '../broker/cluster/cluster-streams';
 import { failLostReplies } from '../broker/cluster/lost-replies';
 import { evenSlotTags } from '../broker/cluster/partition-tags';
 import { RedisStreams } from '../broker/redis-streams';
@@ -59,7 +58,7 @@ function optionsProblem(options: PublishOptions | undefined): string | null {
  */
 export class Publisher {
   private readonly redis: Redis | Cluster;
-  private readonly streams: RedisStreams | ClusterStreams;
+  private readonly streams: RedisStreams;
 
   constructor(options: PublisherOptions) {
     const defaults = defaultOptions();
@@ -93,7 +92,7 @@ export class Publisher {
     failLostReplies(cluster);
     this.redis = cluster;
     const keys = new ClusterKeys(prefix, evenSlotTags(options.redisClusterPartitions ?? defaults.redisClusterPartitions));
-    this.streams = new ClusterStreams(cluster, keys, policies, metaTtl, idempotencyTtl);
+    this.streams = new RedisStreams(cluster, keys, policies, metaTtl, idempotencyTtl);
   }
 
   /**

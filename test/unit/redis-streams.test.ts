@@ -5,6 +5,14 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import type { PublishResult } from '../../src/broker/broker';
 import { MAX_SCRIPT_BATCH, RedisStreams } from '../../src/broker/redis-streams';
+import {
+  HISTORY_SCRIPT,
+  PUBLISH_MANY_SCRIPT,
+  PUBLISH_SCRIPT,
+  SHARDED_PUBLISH_MANY_SCRIPT,
+  SHARDED_PUBLISH_SCRIPT,
+  withFanout,
+} from '../../src/broker/redis-scripts';
 import { HistoryPolicies } from '../../src/config/history-policy';
 import { encodeData } from '../../src/protocol/envelope';
 
@@ -190,5 +198,19 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     assert.equal(conn.calls.length, 2);
     conn.calls[1]!.answer(2, 'E1');
     assert.deepEqual((await p2).position, { offset: 2, epoch: 'E1' });
+  });
+});
+
+describe('scripts on a Redis Cluster', () => {
+  it('withFanout turns every PUBLISH of a script into SPUBLISH, and refuses a script without one', () => {
+    for (const script of [PUBLISH_SCRIPT, PUBLISH_MANY_SCRIPT]) {
+      const sharded = withFanout(script, 'SPUBLISH');
+      assert.ok(sharded.includes("redis.call('SPUBLISH', "));
+      assert.ok(!sharded.includes("redis.call('PUBLISH', "));
+      assert.equal(withFanout(script, 'PUBLISH'), script);
+    }
+    assert.equal(SHARDED_PUBLISH_SCRIPT, withFanout(PUBLISH_SCRIPT, 'SPUBLISH'));
+    assert.equal(SHARDED_PUBLISH_MANY_SCRIPT, withFanout(PUBLISH_MANY_SCRIPT, 'SPUBLISH'));
+    assert.throws(() => withFanout(HISTORY_SCRIPT, 'SPUBLISH'), /does not fan out with PUBLISH/);
   });
 });

@@ -1,3 +1,4 @@
+import type { StreamNames } from '../stream-names';
 import { keySlot } from './key-slot';
 import { partitionOf } from './partition-tags';
 
@@ -8,7 +9,10 @@ import { partitionOf } from './partition-tags';
  * keys `<prefix>{<tag>}i:<channel>/<key>`, shard channel `<prefix>{<tag>}<channel>` (the
  * single-Redis names with the tag inserted).
  */
-export class ClusterKeys {
+export class ClusterKeys implements StreamNames {
+  /** Publications travel on shard channels. */
+  readonly fanoutCommand = 'SPUBLISH' as const;
+
   constructor(
     private readonly prefix: string,
     private readonly tags: readonly string[],
@@ -54,6 +58,11 @@ export class ClusterKeys {
   /** The shard channel `channel`'s publications travel on (SSUBSCRIBE/SPUBLISH). */
   shardChannel(channel: string): string {
     return this.head(channel) + channel;
+  }
+
+  /** The fan-out channel of `channel`: its shard channel. */
+  fanout(channel: string): string {
+    return this.shardChannel(channel);
   }
 
   /** A shard channel named `name` in partition `partition` (the health probes use names no channel can have). */
