@@ -21,6 +21,7 @@ export const SYSTEM_IDS = [
   'bc-prod-1-before',
   'bc-embedded-before',
   'bc-redis-history-before',
+  'bc-redis-history-before2',
   'bc-memory',
   'bc-redis-1',
   'bc-redis-history',
@@ -41,6 +42,14 @@ export const SYSTEM_IDS = [
  * dist of a checkout of that commit with its own node_modules).
  */
 export const BEFORE_DIST_ENV = 'BC_BENCH_BEFORE_DIST';
+
+/** A second older build, for `bc-redis-history-before2` (three builds side by side in one run). */
+export const BEFORE2_DIST_ENV = 'BC_BENCH_BEFORE2_DIST';
+
+/** How an older build is named in tables: the folder its dist sits in (e.g. a worktree named after its commit). */
+function buildName(dist: string): string {
+  return path.basename(path.dirname(path.resolve(dist)));
+}
 
 /**
  * Node binaries for the uWS build comparison (`bc-uws-*`): environment variables naming a
@@ -202,14 +211,17 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
       };
     case 'bc-prod-1-before':
     case 'bc-embedded-before':
-    case 'bc-redis-history-before': {
-      const dir = process.env[BEFORE_DIST_ENV] ?? '';
+    case 'bc-redis-history-before':
+    case 'bc-redis-history-before2': {
+      const env = id === 'bc-redis-history-before2' ? BEFORE2_DIST_ENV : BEFORE_DIST_ENV;
+      const dir = process.env[env] ?? '';
       const main = path.join(dir, 'src', 'cli', 'main.js');
       const redis = id !== 'bc-embedded-before';
-      const fedByRedis = id === 'bc-redis-history-before';
+      const fedByRedis = id.startsWith('bc-redis-history');
+      const build = dir === '' ? 'before' : `before (${buildName(dir)})`;
       return {
         ...bcOnWs,
-        label: fedByRedis ? 'broadcaster redis+history, before' : redis ? 'broadcaster production x1, before' : 'broadcaster embedded, before',
+        label: fedByRedis ? `broadcaster redis+history, ${build}` : redis ? `broadcaster production x1, ${build}` : `broadcaster embedded, ${build}`,
         via: fedByRedis ? 'redis-history' : 'http',
         needsRedis: redis,
         processes: 1,
@@ -217,7 +229,7 @@ export function systemSpec(id: SystemId, processes = 2): SystemSpec {
           const c = bc(redis)(port, redisUrl, adminPort);
           return { ...c, args: [main, ...c.args.slice(1)] };
         },
-        unavailable: () => (dir === '' ? `set ${BEFORE_DIST_ENV} to an older build's dist folder` : needFile(main)()),
+        unavailable: () => (dir === '' ? `set ${env} to an older build's dist folder` : needFile(main)()),
       };
     }
     case 'bc-embedded':
