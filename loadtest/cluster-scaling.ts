@@ -11,7 +11,10 @@
  *
  *   npm run build && node dist/loadtest/cluster-scaling.js [--seconds 5] [--concurrency 64]
  *     [--channels 1000] [--subscribers 2000] [--rate 200] [--runs 3] [--drain 10] [--recount 15]
- *     [--hosts 1,2,3] [--only publish|delivery]
+ *     [--hosts 1,2,3] [--only publish|delivery] [--pub-rate 0]
+ *
+ * `--pub-rate R` paces part 1 at R publications/s (0: as fast as the publisher goes), so one
+ * Redis and the cluster's masters are compared at the same load: each one's share of a core.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -31,10 +34,10 @@ import { freePort } from '../harness/ports';
 import { summarizeCauses } from './compare/loss-report';
 
 const USAGE =
-  'usage: cluster-scaling [--seconds 5] [--concurrency 64] [--channels 1000] [--subscribers 2000] [--rate 200] [--runs 3] [--drain 10] [--recount 15] [--hosts 1,2,3] [--only publish|delivery]';
+  'usage: cluster-scaling [--seconds 5] [--concurrency 64] [--channels 1000] [--subscribers 2000] [--rate 200] [--runs 3] [--drain 10] [--recount 15] [--hosts 1,2,3] [--only publish|delivery] [--pub-rate 0]';
 const flags = parseFlags(
   process.argv.slice(2),
-  ['seconds', 'concurrency', 'channels', 'subscribers', 'rate', 'runs', 'drain', 'recount', 'hosts', 'only'],
+  ['seconds', 'concurrency', 'channels', 'subscribers', 'rate', 'runs', 'drain', 'recount', 'hosts', 'only', 'pub-rate'],
   [],
   USAGE,
 );
@@ -44,6 +47,8 @@ const channelCount = num(flags, 'channels', 1000, 1, 1_000_000);
 const subscribers = num(flags, 'subscribers', 2000, 1, 15_000);
 const rate = num(flags, 'rate', 200, 1, 100_000);
 const runs = num(flags, 'runs', 3, 1, 20);
+/** part 1's publications/s (0: as fast as the publisher goes) */
+const pubRate = num(flags, 'pub-rate', 0, 0, 1_000_000);
 /** seconds the generator waits for deliveries after the last publish */
 const drainSeconds = num(flags, 'drain', 10, 1, 300);
 /** a run that lost messages waits up to this many more seconds and counts again (0: no recount) */
@@ -65,13 +70,20 @@ async function publishLoad(publisher: Publisher, pids: number[]): Promise<{ publ
   const payload = Buffer.alloc(64, 7);
   const cpu0 = pids.map(cpuTimeUs);
   const own0 = process.cpuUsage();
-  const end = Date.now() + seconds * 1000;
+  const start = performance.now();
+  const end = start + seconds * 1000;
   let published = 0;
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        await publisher.publish(channels[next++ % channels.length]!, payload);
+      for (;;) {
+        const i = next++;
+        // paced: publication i is due at start + i / pubRate
+        const due = pubRate > 0 ? start + (i * 1000) / pubRate : start;
+        if (due >= end || performance.now() >= end) break;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+        await publisher.publish(channels[i % channels.length]!, payload);
         published++;
       }
     }),
@@ -203,14 +215,17 @@ async function publicationRuns(redis: TestRedis, cluster: TestRedisCluster): Pro
     shardCpu.push(b.cpuUs.map((us) => us / b.published));
     ownSharded.push(b.ownCpuUs / b.published);
   }
+  const offered = pubRate > 0 ? `paced at ${pubRate} publications/s` : 'as fast as the publisher goes';
   console.log(
-    `## 1. publications/s, Node Publisher with history (100), ${concurrency} in flight over ${channelCount} channels, 64-byte data, ${seconds} s × ${runs} runs (median, min-max)\n`,
+    `## 1. publications/s, Node Publisher with history (100), ${concurrency} in flight over ${channelCount} channels, 64-byte data, ${offered}, ${seconds} s × ${runs} runs (median, min-max)\n`,
   );
   console.log(
-    "| target | publications/s | Redis CPU µs per publication, all masters | each master's share | publisher (Node) CPU µs per publication | ratio |",
+    "| target | publications/s | Redis CPU µs per publication, all masters | each master's share | busiest Redis process, % of a core | publisher (Node) CPU µs per publication | ratio |",
   );
-  console.log('|---|---|---|---|---|---|');
-  console.log(`| 1 Redis | ${spread(single)} | ${spread(singleCpu, 1)} | - | ${spread(ownSingle, 1)} | 1.00 |`);
+  console.log('|---|---|---|---|---|---|---|');
+  // a process's share of one core over the run: its CPU µs per publication × publications/s
+  const core = (usPerPub: number[], rates: number[]): number[] => usPerPub.map((us, i) => (us * rates[i]!) / 10_000);
+  console.log(`| 1 Redis | ${spread(single)} | ${spread(singleCpu, 1)} | - | ${spread(core(singleCpu, single), 0)} | ${spread(ownSingle, 1)} | 1.00 |`);
   const perShard = masters
     .map((_, i) =>
       spread(
@@ -220,8 +235,12 @@ async function publicationRuns(redis: TestRedis, cluster: TestRedisCluster): Pro
     )
     .join(' / ');
   const total = shardCpu.map((r) => r.reduce((a, b) => a + b, 0));
+  const busiest = core(
+    shardCpu.map((r) => Math.max(...r)),
+    sharded,
+  );
   console.log(
-    `| 3-master cluster (each with a replica) | ${spread(sharded)} | ${spread(total, 1)} | ${perShard} | ${spread(ownSharded, 1)} | ${(median(sharded) / median(single)).toFixed(2)} |\n`,
+    `| 3-master cluster (each with a replica) | ${spread(sharded)} | ${spread(total, 1)} | ${perShard} | ${spread(busiest, 0)} | ${spread(ownSharded, 1)} | ${(median(sharded) / median(single)).toFixed(2)} |\n`,
   );
 }
 
