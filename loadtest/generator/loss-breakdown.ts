@@ -6,6 +6,8 @@
  * subscribers, workers and runs.
  */
 
+import { sumFields } from './sum-fields.js';
+
 /** Loss of a set of subscribers, split by where it happened. */
 export interface LossBreakdown {
   /** messages lost by subscribers that closed before the end (whatever their place) */
@@ -45,11 +47,5 @@ export function addSubscriberLoss(into: LossBreakdown, lost: number, lostAtTail:
 
 /** Adds `b` into `a` and returns `a`. */
 export function addBreakdown(a: LossBreakdown, b: LossBreakdown): LossBreakdown {
-  a.onClosed += b.onClosed;
-  a.closedWithLoss += b.closedWithLoss;
-  a.atTail += b.atTail;
-  a.inGaps += b.inGaps;
-  a.openWithLoss += b.openWithLoss;
-  a.openWithGaps += b.openWithGaps;
-  return a;
+  return sumFields(a, b);
 }

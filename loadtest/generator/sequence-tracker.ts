@@ -7,6 +7,8 @@
  * told apart from a duplicate without a per-message set, and a huge gap costs one range.
  */
 
+import { sumFields } from './sum-fields.js';
+
 /** Final figures for one slot or a sum of slots. */
 export interface DeliveryCounts {
   /** frames delivered, duplicates included */
@@ -35,14 +37,7 @@ export function emptyCounts(): DeliveryCounts {
 
 /** Adds `b` into `a` and returns `a`. */
 export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts {
-  a.received += b.received;
-  a.unique += b.unique;
-  a.duplicates += b.duplicates;
-  a.reordered += b.reordered;
-  a.lost += b.lost;
-  a.lostAtTail += b.lostAtTail;
-  a.unexpected += b.unexpected;
-  return a;
+  return sumFields(a, b);
 }
 
 /** Tracks sequence numbers for a fixed number of slots in typed arrays. */
