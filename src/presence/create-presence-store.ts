@@ -1,6 +1,7 @@
 import Redis, { Cluster } from 'ioredis';
 import { clusterNode } from '../config/cluster-nodes';
 import type { Options } from '../config/options';
+import { reconnectDelay } from '../broker/redis-settings';
 import { MemoryPresenceStore } from './memory-presence-store';
 import type { PresenceStore } from './presence-store';
 import { RedisPresenceStore } from './redis-presence-store';
@@ -27,6 +28,19 @@ export function createPresenceStore(options: Readonly<Options>): PresenceStore {
     });
   }
   if (options.redisUrl === null) return new MemoryPresenceStore(ttl);
-  const connect = (name: string): Redis => new Redis(options.redisUrl as string, { connectionName: `broadcaster-presence-${name}`, maxRetriesPerRequest: 2 });
+  const connect = (name: string): Redis => {
+    const conn = new Redis(options.redisUrl as string, {
+      connectionName: `broadcaster-presence-${name}`,
+      maxRetriesPerRequest: 1,
+      retryStrategy: reconnectDelay,
+    });
+    // Commands made before the first connection wait for it; once connected, a command made
+    // while Redis is unreachable fails at once (a presence read answers 503, a write is retried by
+    // the service a second later) instead of waiting through reconnect attempts.
+    conn.once('ready', () => {
+      conn.options.enableOfflineQueue = false;
+    });
+    return conn;
+  };
   return new RedisPresenceStore({ command: connect('command'), subscriber: connect('subscriber'), prefix: options.redisPrefix, ttl });
 }
