@@ -2,7 +2,7 @@ import type { Broker } from '../broker/broker';
 import type { HistoryPolicies } from '../config/history-policy';
 import type { SubscriptionHub } from '../hub/channel-hub';
 import { type ClientCommand, decodeCommand, encodeError, encodeReply, encodeSubscribed, type RecoveryPosition } from '../protocol/commands';
-import { CloseCode, ErrorCode, type ErrorCodeValue } from '../protocol/opcodes';
+import { CloseCode, ErrorCode, type SentErrorCode } from '../protocol/opcodes';
 import { ProtocolError } from '../protocol/protocol-error';
 import type { Access } from '../security/access';
 import type { Bucket } from '../security/rate-limiter';
@@ -15,9 +15,6 @@ import type { PresenceService } from '../presence/presence-service';
 import { SessionPresence } from './session-presence';
 import { type CatchUpSocket, type SubscribeResult, subscribeWithPosition } from './recovery';
 import { type Expiring, TOKEN_EXPIRED_REASON, type TokenExpiry } from './token-expiry';
-
-/** What a client is told when it arrives or sends a command during shutdown. */
-export const SHUTTING_DOWN_MESSAGE = 'the server is shutting down; reconnect to another process';
 
 /** The uWS user data of a socket: its Connection (uWS copies user data, so it holds a reference). */
 export interface ConnectionRef {
@@ -49,8 +46,6 @@ export interface SessionDeps {
   readonly expiry: TokenExpiry;
   /** Every open connection of the process (shutdown closes them). */
   readonly connections: Set<Connection>;
-  /** True once shutdown started: no new connections or commands. */
-  isShuttingDown(): boolean;
   /** Presence of the channels in --presence-namespaces, or null when there are none. */
   readonly presence: PresenceService | null;
 }
@@ -140,7 +135,8 @@ export class Connection implements CatchUpSocket, Expiring {
 
   /**
    * Counts, rate-limits and decodes one command frame; answers what is refused (rate limit,
-   * malformed frame, shutdown) and returns the command to run, or null.
+   * malformed frame) and returns the command to run, or null. There is no shutdown check:
+   * shutdown closes the socket with 1001 first, and uWS reads no frame from a closing socket.
    */
   readCommand(message: ArrayBuffer): ClientCommand | null {
     const { stats, security } = this.deps;
@@ -158,10 +154,6 @@ export class Connection implements CatchUpSocket, Expiring {
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.replyError(err.requestId, err.code, err.message);
-      return null;
-    }
-    if (this.deps.isShuttingDown()) {
-      this.replyError(cmd.id, ErrorCode.ShuttingDown, SHUTTING_DOWN_MESSAGE);
       return null;
     }
     return cmd;
@@ -232,7 +224,7 @@ export class Connection implements CatchUpSocket, Expiring {
   }
 
   /** Sends an error reply `[2, id, code, message]` and counts it. */
-  replyError(id: number | null, code: ErrorCodeValue, message: string): void {
+  replyError(id: number | null, code: SentErrorCode, message: string): void {
     this.deps.stats.commandErrors++;
     this.sendFrame(encodeError(id, code, message));
   }

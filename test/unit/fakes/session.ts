@@ -39,7 +39,6 @@ export async function fakeProcess(overrides: Partial<SessionDeps> = {}) {
     security,
     expiry,
     connections: new Set(),
-    isShuttingDown: () => false,
     presence: null,
     ...overrides,
   };
