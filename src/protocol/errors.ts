@@ -110,7 +110,7 @@ export const Failures = Object.freeze({
   tokenExpired: { close: CloseCode.TokenExpired },
   /** A slow consumer under the close policy, or a catch-up that cannot keep up. */
   slowConsumer: { close: CloseCode.SlowConsumer },
-  /** An unexpected server-side failure. */
+  /** An unexpected failure while running a command (logged, counted, answered; the connection stays open). */
   internal: { reply: ErrorCode.Internal },
   /** A token or API key is required and missing, or the token was refused at the handshake. */
   unauthorized: { http: http(401, 'unauthorized') },
