@@ -115,6 +115,18 @@ test('a check that finds a new epoch in history announces it once and goes on in
   assert.deepEqual([forwarded, resyncs.length, reads.length], [[1, 6], 1, 1], 'live in the new epoch, no second notice');
 });
 
+test('a check on a channel whose history is gone (no page) announces a resync and goes on', async () => {
+  const { reads, forwarded, resyncs, sequencer } = setup();
+  sequencer.accept('c', envelope(1));
+  sequencer.verifyAll();
+  reads[0]!.resolve(null);
+  await settle();
+  assert.deepEqual(resyncs, ['publications missed by this server are no longer in history']);
+  assert.deepEqual(sequencer.position('c'), { epoch: 'e1', offset: 1 }, 'nothing to move to');
+  sequencer.accept('c', envelope(2));
+  assert.deepEqual(forwarded, [1, 2]);
+});
+
 test('a failed check after the channel was dropped forwards nothing it held back', async () => {
   const { reads, forwarded, sequencer } = setup();
   sequencer.accept('c', envelope(1));
