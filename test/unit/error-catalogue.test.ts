@@ -82,5 +82,7 @@ test('every HTTP error in PROTOCOL.md is a catalogue entry, and every catalogue 
 
 test('every catalogue HTTP status has a status line', () => {
   for (const f of failures) if (f.http !== undefined) assert.match(statusLine(f.http.status), /^\d{3} [A-Z]/);
+  assert.equal(statusLine(200), '200 OK');
+  assert.equal(statusLine(503), '503 Service Unavailable');
   assert.throws(() => statusLine(418), /STATUS_TEXT/);
 });

@@ -75,10 +75,11 @@ test('presence prefixes: channel characters only; trusted networks: the error na
   );
 });
 
-test('a JSON array is no integer and a JSON number is no string', () => {
+test('a JSON array is no integer or URL, and a JSON number is no string', () => {
   const port = configFile('port.json', { port: [9001] });
   refused(['--config', port], {}, 'port', `invalid port [9001] from config file ${port}: set --port / BROADCASTER_PORT to an integer from 0 to 65535`);
   assert.throws(() => loadConfig(['--config', configFile('prefix.json', { redisPrefix: 5 })], {}), /invalid redisPrefix 5/);
+  assert.throws(() => loadConfig(['--config', configFile('url.json', { redisUrl: ['redis://127.0.0.1:6379'] })], {}), /invalid redisUrl \["redis:/);
 });
 
 test('rules that depend on another option: braces in the prefix only matter on a cluster; --demo adds its patterns once', () => {
