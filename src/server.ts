@@ -124,6 +124,7 @@ export class BroadcasterServer {
       maxBackpressure: this.options.maxBackpressure,
       maxMessageSize: this.options.maxMessageSize,
       stats: this.stats,
+      logger: this.logger,
       hub,
       broker: this.broker,
       policies: this.policies,

@@ -19,6 +19,8 @@ export interface ServerStats {
   bytesIn: number;
   /** Command frames answered with an error reply. */
   commandErrors: number;
+  /** Commands that failed unexpectedly (answered with error 500 and logged at error). */
+  internalErrors: number;
   /** Commands dropped by the per-connection rate limit. */
   rateLimited: number;
   /** Publications accepted from clients over WebSocket. */
@@ -71,6 +73,7 @@ export function createStats(): ServerStats {
     commandsIn: 0,
     bytesIn: 0,
     commandErrors: 0,
+    internalErrors: 0,
     rateLimited: 0,
     publishedWs: 0,
     publishedHttp: 0,

@@ -39,6 +39,7 @@ const COUNTERS: readonly CounterSpec[] = [
   ['commands_in_total', 'Command frames received from clients.', 'commandsIn'],
   ['bytes_in_total', 'Bytes of command frames received from clients.', 'bytesIn'],
   ['command_errors_total', 'Commands answered with an error reply.', 'commandErrors'],
+  ['internal_errors_total', 'Commands that failed unexpectedly: answered with error 500, the error is in the log at level error.', 'internalErrors'],
   ['publish_failures_total', 'Publications refused because the broker did not accept them.', 'publishFailures'],
   ['broker_messages_total', 'Publications received from the broker and fanned out (once per process).', 'fanoutMessages'],
   ['invalid_envelopes_total', 'Publications from the broker dropped because they were not valid envelopes.', 'invalidEnvelopes'],

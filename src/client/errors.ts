@@ -4,7 +4,7 @@ export { ErrorCode };
 
 /**
  * Codes of failures the SDK detects itself (below 100, never sent by the server). Server error
- * codes (100-110, 500) are in ErrorCode and docs/PROTOCOL.md.
+ * codes (100-111, 500; 106 is reserved, never sent) are in ErrorCode and docs/PROTOCOL.md.
  */
 export const ClientErrorCode = {
   /** The command was made while the client was not connected; nothing was sent. */
@@ -22,13 +22,7 @@ export const ClientErrorCode = {
 } as const;
 
 /** Error replies worth retrying: the same command can succeed later on this or another connection. */
-const TEMPORARY = new Set<number>([
-  ErrorCode.BrokerUnavailable,
-  ErrorCode.ShuttingDown,
-  ErrorCode.SubscriptionInProgress,
-  ErrorCode.RateLimited,
-  ErrorCode.Internal,
-]);
+const TEMPORARY = new Set<number>([ErrorCode.BrokerUnavailable, ErrorCode.SubscriptionInProgress, ErrorCode.RateLimited, ErrorCode.Internal]);
 
 /** A failure with its documented code: a server error reply (100-500) or an SDK code (below 100). */
 export class BroadcasterError extends Error {
@@ -41,7 +35,7 @@ export class BroadcasterError extends Error {
     this.code = code;
   }
 
-  /** True when retrying the same command later may succeed (105, 106, 107, 109, 500, and SDK codes 1-3). */
+  /** True when retrying the same command later may succeed (105, 107, 109, 500, and SDK codes 1-3). */
   get temporary(): boolean {
     return (
       TEMPORARY.has(this.code) ||

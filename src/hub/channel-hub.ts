@@ -8,6 +8,9 @@ import { FanoutWindow } from './fanout-window';
 import { RecoveryBuffer } from './recovery-buffer';
 import type { Sequenced } from './sequenced';
 
+/** The parts of the broker the hub drives: subscriptions, history reads, and its two event handlers. */
+export type HubBroker = Pick<Broker, 'subscribe' | 'unsubscribe' | 'history' | 'onMessage' | 'onState'>;
+
 /** What a WebSocket session needs from the hub: channel holds, positions and recovery recordings. */
 export interface SubscriptionHub {
   /** Reserves `channels` for a subscribe in progress; resolves when the broker receives them. */
@@ -37,7 +40,7 @@ export class ChannelHub implements SubscriptionHub {
   private readonly window: FanoutWindow;
 
   /** `windowMs`: how long publications are gathered before one fan-out turn (see FanoutWindow; 0: none). */
-  constructor(app: FanoutApp, broker: Broker, stats: ServerStats, logger: Logger, compress: boolean, windowMs = 0) {
+  constructor(app: FanoutApp, broker: HubBroker, stats: ServerStats, logger: Logger, compress: boolean, windowMs = 0) {
     const fanout = createFanout(app, stats, compress);
     const recovery = this.recovery;
     this.sequencer = new ChannelSequencer(

@@ -1,7 +1,7 @@
 import { channelNameProblem } from './channel-name';
 import { frameShapeProblem } from './frame-shape';
 import { packr, unpackr } from './msgpack';
-import { Command, ErrorCode, Frame, type ErrorCodeValue } from './opcodes';
+import { Command, ErrorCode, Frame, type SentErrorCode } from './opcodes';
 import { ProtocolError } from './protocol-error';
 
 /** A decoded, validated client command. */
@@ -147,6 +147,6 @@ export function encodeResync(channel: string, reason: string): Buffer {
 }
 
 /** Encodes an error reply `[2, id|nil, code, message]`. */
-export function encodeError(id: number | null, code: ErrorCodeValue, message: string): Buffer {
+export function encodeError(id: number | null, code: SentErrorCode, message: string): Buffer {
   return packr.pack([Frame.Error, id, code, message]);
 }

@@ -18,7 +18,7 @@ export const ErrorCode = {
   TooManySubscriptions: 104,
   /** The broker could not accept the publication (for example Redis is down). */
   BrokerUnavailable: 105,
-  /** The server is shutting down and accepts no new commands. */
+  /** Reserved, never sent (see ReservedErrorCodes): it once meant "shutting down". */
   ShuttingDown: 106,
   /** A subscribe of the same channel on this connection has not been answered yet. */
   SubscriptionInProgress: 107,
@@ -36,6 +36,16 @@ export const ErrorCode = {
 
 /** One of the documented error codes. */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Reply codes this version never sends, kept so that no other failure is given their number.
+ * 106 (shutting down): shutdown closes every socket with 1001 in the step that starts it, and
+ * uWS reads no further frame from a socket it is closing, so no command arrives after it began.
+ */
+export const ReservedErrorCodes: ReadonlySet<ErrorCodeValue> = new Set([ErrorCode.ShuttingDown]);
+
+/** An error code the server sends in a reply (any documented code but the reserved ones). */
+export type SentErrorCode = Exclude<ErrorCodeValue, typeof ErrorCode.ShuttingDown>;
 
 /** WebSocket close codes the server sends (see docs/PROTOCOL.md). */
 export const CloseCode = {
@@ -61,7 +71,7 @@ export interface HttpFailure {
 /** One documented failure and the forms it takes; a form it never takes is absent. */
 export interface Failure {
   /** Error reply code on the WebSocket. */
-  readonly reply?: ErrorCodeValue;
+  readonly reply?: SentErrorCode;
   /** WebSocket close code. */
   readonly close?: CloseCodeValue;
   /** HTTP answer (handshake refusal, HTTP API, admin port). */
@@ -84,8 +94,8 @@ export const Failures = Object.freeze({
   tooManySubscriptions: { reply: ErrorCode.TooManySubscriptions },
   /** The broker did not accept a publication or could not be read. */
   brokerUnavailable: { reply: ErrorCode.BrokerUnavailable, http: http(503, 'broker_unavailable') },
-  /** The process is draining: commands refused, handshakes refused, sockets closed with 1001. */
-  shuttingDown: { reply: ErrorCode.ShuttingDown, close: CloseCode.GoingAway, http: http(503, 'shutting_down') },
+  /** The process is draining: handshakes refused, sockets closed with 1001 (reply 106 is reserved, never sent). */
+  shuttingDown: { close: CloseCode.GoingAway, http: http(503, 'shutting_down') },
   /** A subscribe of the channel is still unanswered on this connection. */
   subscriptionInProgress: { reply: ErrorCode.SubscriptionInProgress },
   /** The channel is not allowed for this connection (subscribe, publish, or a handshake channel). */
@@ -100,7 +110,7 @@ export const Failures = Object.freeze({
   tokenExpired: { close: CloseCode.TokenExpired },
   /** A slow consumer under the close policy, or a catch-up that cannot keep up. */
   slowConsumer: { close: CloseCode.SlowConsumer },
-  /** An unexpected server-side failure. */
+  /** An unexpected failure while running a command (logged, counted, answered; the connection stays open). */
   internal: { reply: ErrorCode.Internal },
   /** A token or API key is required and missing, or the token was refused at the handshake. */
   unauthorized: { http: http(401, 'unauthorized') },

@@ -20,4 +20,4 @@ export const enum Frame {
 }
 
 // Reply and close codes live in the error catalogue (./errors.ts), with their HTTP forms.
-export { CloseCode, type CloseCodeValue, ErrorCode, type ErrorCodeValue } from './errors';
+export { CloseCode, type CloseCodeValue, ErrorCode, type ErrorCodeValue, type SentErrorCode } from './errors';

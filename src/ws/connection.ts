@@ -2,7 +2,7 @@ import type { Broker } from '../broker/broker';
 import type { HistoryPolicies } from '../config/history-policy';
 import type { SubscriptionHub } from '../hub/channel-hub';
 import { type ClientCommand, decodeCommand, encodeError, encodeReply, encodeSubscribed, type RecoveryPosition } from '../protocol/commands';
-import { CloseCode, ErrorCode, type ErrorCodeValue } from '../protocol/opcodes';
+import { CloseCode, ErrorCode, type SentErrorCode } from '../protocol/opcodes';
 import { ProtocolError } from '../protocol/protocol-error';
 import type { Access } from '../security/access';
 import type { Bucket } from '../security/rate-limiter';
@@ -11,13 +11,14 @@ import type { ServerStats } from '../stats';
 import { cutOffAfterGrace, SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from './slow-consumer-close';
 import type { WebSocket } from '../uws/uws';
 import type { ConnectRequest } from './connect-request';
+import type { Logger } from '../log/logger';
 import type { PresenceService } from '../presence/presence-service';
 import { SessionPresence } from './session-presence';
 import { type CatchUpSocket, type SubscribeResult, subscribeWithPosition } from './recovery';
 import { type Expiring, TOKEN_EXPIRED_REASON, type TokenExpiry } from './token-expiry';
 
-/** What a client is told when it arrives or sends a command during shutdown. */
-export const SHUTTING_DOWN_MESSAGE = 'the server is shutting down; reconnect to another process';
+/** The message of reply 500: the details are in the server log, not sent to the client. */
+export const INTERNAL_ERROR_MESSAGE = 'the server failed unexpectedly while running this command (its log has the error); the connection stays open: retry';
 
 /** The uWS user data of a socket: its Connection (uWS copies user data, so it holds a reference). */
 export interface ConnectionRef {
@@ -37,6 +38,8 @@ export interface SessionDeps {
   readonly maxMessageSize: number;
   /** Process counters. */
   readonly stats: ServerStats;
+  /** The process logger (unexpected failures of commands are logged at error). */
+  readonly logger: Logger;
   /** Channel holds, positions and recovery recordings. */
   readonly hub: SubscriptionHub;
   /** Publishing and history reads. */
@@ -49,11 +52,12 @@ export interface SessionDeps {
   readonly expiry: TokenExpiry;
   /** Every open connection of the process (shutdown closes them). */
   readonly connections: Set<Connection>;
-  /** True once shutdown started: no new connections or commands. */
-  isShuttingDown(): boolean;
   /** Presence of the channels in --presence-namespaces, or null when there are none. */
   readonly presence: PresenceService | null;
 }
+
+/** The settled result of a command answered synchronously. */
+const DONE: Promise<void> = Promise.resolve();
 
 /**
  * One client's session: its subscriptions and the subscribes still pending, its counters, its
@@ -140,7 +144,9 @@ export class Connection implements CatchUpSocket, Expiring {
 
   /**
    * Counts, rate-limits and decodes one command frame; answers what is refused (rate limit,
-   * malformed frame, shutdown) and returns the command to run, or null.
+   * malformed frame) and returns the command to run, or null. There is no shutdown check:
+   * shutdown closes the socket with 1001 first, and uWS reads no frame from a closing socket.
+   * Anything but a ProtocolError is thrown on (receiveCommand answers it with 500).
    */
   readCommand(message: ArrayBuffer): ClientCommand | null {
     const { stats, security } = this.deps;
@@ -160,41 +166,40 @@ export class Connection implements CatchUpSocket, Expiring {
       this.replyError(err.requestId, err.code, err.message);
       return null;
     }
-    if (this.deps.isShuttingDown()) {
-      this.replyError(cmd.id, ErrorCode.ShuttingDown, SHUTTING_DOWN_MESSAGE);
-      return null;
-    }
     return cmd;
   }
 
-  /** The subscribe command: checks, then subscribes (from a position when `since` is given) and replies. */
-  subscribe(id: number, channel: string, since: RecoveryPosition | null, joinLeave = false): void {
+  /**
+   * The subscribe command: checks, then subscribes (from a position when `since` is given) and
+   * replies. Settles once the reply is sent; rejects only on an unexpected failure.
+   */
+  subscribe(id: number, channel: string, since: RecoveryPosition | null, joinLeave = false): Promise<void> {
     if (!this.access.canSubscribe(channel)) {
       this.replyError(id, ErrorCode.Forbidden, `not allowed to subscribe to ${channel}`);
-      return;
+      return DONE;
     }
     if (joinLeave && this.deps.presence?.covers(channel) !== true) {
       this.replyError(id, ErrorCode.PresenceDisabled, `${channel} is outside --presence-namespaces: it has no join and leave events`);
-      return;
+      return DONE;
     }
     if (this.isPending(channel)) {
       this.replyError(id, ErrorCode.SubscriptionInProgress, `a subscribe of ${channel} is still in progress on this connection`);
-      return;
+      return DONE;
     }
     const already = this.socket?.isSubscribed(channel) === true;
-    if (!already) {
-      if (this.subscriptions >= this.deps.maxSubscriptions) {
-        this.replyError(id, ErrorCode.TooManySubscriptions, `already subscribed to ${this.subscriptions} channels, the limit is ${this.deps.maxSubscriptions}`);
-        return;
-      }
-      this.count(1);
+    if (!already && this.subscriptions >= this.deps.maxSubscriptions) {
+      this.replyError(id, ErrorCode.TooManySubscriptions, `already subscribed to ${this.subscriptions} channels, the limit is ${this.deps.maxSubscriptions}`);
+      return DONE;
     }
+    // Taken before counting: a hold that throws leaves nothing counted.
+    const held = this.deps.hub.hold([channel]);
+    if (!already) this.count(1);
     // The reply follows the broker's confirmation: a publication after the reply reaches us.
     // Subscribing again with a position while subscribed is a resync: leave the topic, recover, rejoin.
-    this.join(channel, since, this.deps.hub.hold([channel]), already && since !== null).then(
+    return this.join(channel, since, held, already && since !== null).then(
       (result) => {
         if (this.closed) return;
-        this.present(channel, joinLeave).then(() => this.reply(id, result));
+        return this.present(channel, joinLeave).then(() => this.reply(id, result));
       },
       (err: Error) => {
         if (!this.closed) {
@@ -232,9 +237,24 @@ export class Connection implements CatchUpSocket, Expiring {
   }
 
   /** Sends an error reply `[2, id, code, message]` and counts it. */
-  replyError(id: number | null, code: ErrorCodeValue, message: string): void {
+  replyError(id: number | null, code: SentErrorCode, message: string): void {
     this.deps.stats.commandErrors++;
     this.sendFrame(encodeError(id, code, message));
+  }
+
+  /**
+   * A command failed unexpectedly (a throw or a rejected promise outside its documented
+   * failures): logs it at error with the command, counts it and answers `[2, id, 500, message]`.
+   * The connection stays open. `op` and `channel` are null when the frame could not be read.
+   */
+  internalError(id: number | null, op: string | null, channel: string | null, err: unknown): void {
+    this.deps.stats.internalErrors++;
+    this.deps.logger.error({ err, op, channel, id }, 'a command failed unexpectedly: answered with error 500, the connection stays open');
+    try {
+      this.replyError(id, ErrorCode.Internal, INTERNAL_ERROR_MESSAGE);
+    } catch (replyErr) {
+      this.deps.logger.error({ err: replyErr, op, channel, id }, 'the error 500 reply could not be sent');
+    }
   }
 
   /** Sends a frame unless the socket closed meanwhile. */

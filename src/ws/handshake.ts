@@ -7,10 +7,15 @@ import { TokenError } from '../security/jwt-verifier';
 import type { SecurityPolicy } from '../security/security-policy';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from '../uws/uws';
 import { parseConnectRequest } from './connect-request';
-import { Connection, type ConnectionRef, type SessionDeps, SHUTTING_DOWN_MESSAGE } from './connection';
+import { Connection, type ConnectionRef, type SessionDeps } from './connection';
+
+/** What a client is told when it tries to connect during shutdown (503 shutting_down). */
+export const SHUTTING_DOWN_MESSAGE = 'the server is shutting down; reconnect to another process';
 
 /** What the `/ws` endpoint needs: what connections share, plus the handshake's checks. */
 export interface WsDeps extends SessionDeps {
+  /** True once shutdown started: handshakes are refused. */
+  isShuttingDown(): boolean;
   /** The server's options (behaviour settings and handshake limits). */
   readonly options: Readonly<Options>;
   /** Authentication, permissions and limits. */

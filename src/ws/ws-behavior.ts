@@ -1,5 +1,5 @@
 import { uws, uwsBuild, type WebSocket, type WebSocketBehavior } from '../uws/uws';
-import { runCommand } from './commands';
+import { receiveCommand } from './commands';
 import type { ConnectionRef } from './connection';
 import { upgradeHandler, type WsDeps } from './handshake';
 import { SlowConsumerClose } from './slow-consumer-close';
@@ -39,9 +39,7 @@ export function createWsBehavior(ctx: WsDeps, onTopicCount: (channel: string, ne
       ws.getUserData().connection.open(ws);
     },
     message: (ws: WebSocket<ConnectionRef>, message: ArrayBuffer): void => {
-      const conn = ws.getUserData().connection;
-      const cmd = conn.readCommand(message);
-      if (cmd !== null) runCommand(ctx, conn, cmd);
+      receiveCommand(ctx, ws.getUserData().connection, message);
     },
     subscription: (_ws: WebSocket<ConnectionRef>, topic: ArrayBuffer, newCount: number, oldCount: number): void => {
       const name = Buffer.from(topic).toString('latin1');

@@ -63,6 +63,7 @@ describe('admin port: Prometheus metrics and health', { timeout: 240_000 }, () =
         broadcaster_messages_out_total: 7 * 5 + 3 * 2,
         broadcaster_bytes_out_total: expectedBytesOut,
         broadcaster_publish_failures_total: 0,
+        broadcaster_internal_errors_total: 0,
         broadcaster_abnormal_closes_total: 0,
         broadcaster_backpressure_bytes: 0,
         'broadcaster_broker_up{broker="memory"}': 1,

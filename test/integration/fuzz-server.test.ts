@@ -26,7 +26,7 @@ test('a bounded fuzz run: only documented answers, the process and its other cli
     assert.ok((report.errorCodes[code] ?? 0) > 0, `error ${code} seen`);
   }
   // Only codes a client's own frame can cause: never 500 (internal), 105 (the memory broker is up),
-  // 106 (no shutdown) nor 109 (rate limits are off here).
+  // 106 (reserved, never sent) nor 109 (rate limits are off here).
   const allowed = new Set<number>([ErrorCode.BadRequest, ErrorCode.UnknownCommand, ErrorCode.InvalidChannel, ErrorCode.MessageTooLarge,
     ErrorCode.TooManySubscriptions, ErrorCode.SubscriptionInProgress, ErrorCode.Forbidden, ErrorCode.InvalidToken]);
   for (const code of Object.keys(report.errorCodes).map(Number)) assert.ok(allowed.has(code), `unexpected error code ${code}`);

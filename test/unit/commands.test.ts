@@ -55,7 +55,8 @@ test('field errors carry the request id and the documented code', () => {
   fails(pack([1, 5, 'a', 'b']), ErrorCode.BadRequest, 5, /subscribe flags must be 0 or 1/);
   fails(pack([1, 5, 'a', 1, 'e', 2]), ErrorCode.BadRequest, 5, /subscribe flags must be 0 or 1/);
   fails(pack([1, 5, 'a', 1, 'e', 1, 0]), ErrorCode.BadRequest, 5, /subscribe takes 3 elements/);
-  fails(pack([6, 5]), ErrorCode.BadRequest, 5, /presence takes 3/);
+  fails(pack([6, 5]), ErrorCode.BadRequest, 5, /^presence takes 3 elements, got 2$/);
+  fails(pack([7, 5]), ErrorCode.BadRequest, 5, /^presence counts takes 3 elements, got 2$/);
   fails(pack([7, 5, 'bad channel']), ErrorCode.InvalidChannel, 5, /may only contain/);
   fails(pack([1, 5, 'a', -1, 'e']), ErrorCode.BadRequest, 5, /offset must be an unsigned integer/);
   fails(pack([1, 5, 'a', 1.5, 'e']), ErrorCode.BadRequest, 5, /offset must be an unsigned integer/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Failure, Failures, statusLine } from '../../src/protocol/errors';
+import { ErrorCode, type ErrorCodeValue, type Failure, Failures, ReservedErrorCodes, statusLine } from '../../src/protocol/errors';
 
 const root = join(__dirname, '..', '..', '..');
 const protocol = readFileSync(join(root, 'docs', 'PROTOCOL.md'), 'utf8');
@@ -29,10 +29,27 @@ function tableRows(text: string, header: string): string[][] {
 
 const sorted = (values: Iterable<number>): number[] => [...new Set(values)].sort((a, b) => a - b);
 
-test('the reply codes in PROTOCOL.md are exactly the catalogue reply codes', () => {
-  const documented = tableRows(protocol, '| code | name | when |').map(([code]) => Number(code));
-  assert.ok(documented.length > 0, 'the reply code table was found');
-  assert.deepEqual(sorted(documented), sorted(failures.flatMap((f) => (f.reply === undefined ? [] : [f.reply]))));
+test('the reply codes in PROTOCOL.md are exactly the catalogue reply codes and the reserved ones', () => {
+  const rows = tableRows(protocol, '| code | name | when |');
+  assert.ok(rows.length > 0, 'the reply code table was found');
+  const sent = failures.flatMap((f) => (f.reply === undefined ? [] : [f.reply]));
+  assert.deepEqual(sorted(rows.map(([code]) => Number(code))), sorted([...sent, ...ReservedErrorCodes]));
+  for (const [code, name] of rows) {
+    const reserved = ReservedErrorCodes.has(Number(code) as ErrorCodeValue);
+    assert.equal(
+      /\(reserved, never sent\)$/.test(name ?? ''),
+      reserved,
+      `PROTOCOL.md row ${code}: its name ends "(reserved, never sent)" exactly when ReservedErrorCodes (src/protocol/errors.ts) lists it`,
+    );
+  }
+});
+
+test('no catalogue failure is answered with a reserved reply code', () => {
+  assert.deepEqual([...ReservedErrorCodes], [ErrorCode.ShuttingDown]);
+  for (const [name, f] of Object.entries(Failures)) {
+    const reply: number | undefined = 'reply' in f ? f.reply : undefined;
+    assert.ok(reply === undefined || !ReservedErrorCodes.has(reply as ErrorCodeValue), `${name} replies with reserved code ${reply}: choose a new code`);
+  }
 });
 
 test('the close codes the server sends in PROTOCOL.md are exactly the catalogue close codes', () => {
@@ -65,5 +82,7 @@ test('every HTTP error in PROTOCOL.md is a catalogue entry, and every catalogue 
 
 test('every catalogue HTTP status has a status line', () => {
   for (const f of failures) if (f.http !== undefined) assert.match(statusLine(f.http.status), /^\d{3} [A-Z]/);
+  assert.equal(statusLine(200), '200 OK');
+  assert.equal(statusLine(503), '503 Service Unavailable');
   assert.throws(() => statusLine(418), /STATUS_TEXT/);
 });

@@ -54,6 +54,38 @@ describe('FanoutWindow', () => {
     assert.deepEqual(seen, expected);
   });
 
+  it('drain() delivers what is gathered and closes the window; the window works as before afterwards', () => {
+    const { seen, window } = recorder();
+    const w = window(1000);
+    w.accept('a', Buffer.from('1'));
+    w.accept('a', Buffer.from('2'));
+    w.accept('b', Buffer.from('3'));
+    w.drain();
+    assert.deepEqual(seen, ['a:1', 'a:2', 'b:3']);
+    assert.equal(w.isOpen(), false);
+    w.accept('a', Buffer.from('4'));
+    w.accept('a', Buffer.from('5'));
+    assert.deepEqual(seen, ['a:1', 'a:2', 'b:3', 'a:4'], 'the first after drain at once, the next gathered');
+    w.drain();
+    assert.deepEqual(seen, ['a:1', 'a:2', 'b:3', 'a:4', 'a:5']);
+  });
+
+  it('after drain() no timer of the closed window opens it again', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { seen, window } = recorder();
+    const w = window(5);
+    w.accept('a', Buffer.from('1'));
+    w.accept('a', Buffer.from('2'));
+    w.drain();
+    for (let ms = 1; ms <= 20; ms++) {
+      t.mock.timers.tick(1);
+      assert.equal(w.isOpen(), false, `${ms} ms after drain()`);
+    }
+    w.accept('a', Buffer.from('3'));
+    assert.deepEqual(seen, ['a:1', 'a:2', 'a:3']);
+    w.drain();
+  });
+
   it('delivers at once with window 0, and drain() delivers what is gathered', () => {
     const { seen, window } = recorder();
     const zero = window(0);

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { HistoryPage, MessageHandler, StateHandler } from '../../src/broker/broker';
+import { ChannelHub, type HubBroker } from '../../src/hub/channel-hub';
+import { createLogger } from '../../src/log/logger';
+import { createStats } from '../../src/stats';
+import { FakeApp } from './fakes/fake-uws';
+import { envelope } from './fakes/sequencer';
 import { fakeProcess, settle } from './fakes/session';
 
 test('the hub subscribes the broker while a channel has local subscribers and fans out one frame per publication', async (t) => {
@@ -59,4 +65,93 @@ test('a recording gets every forwarded publication of its channel, in order, unt
   assert.equal(list.length, 3, 'closed: nothing more recorded');
   assert.deepEqual(p.hub.position('h:1')?.offset, 4, 'the position follows what was forwarded');
   await settle();
+});
+
+/** A broker the test drives by hand: it delivers envelopes and readiness changes, and records subscriptions and history reads. */
+function handDrivenBroker() {
+  let deliver: MessageHandler = () => {};
+  let report: StateHandler = () => {};
+  const subscribed = new Set<string>();
+  const reads: Array<{ channel: string; since: number; limit: number; resolve(page: HistoryPage): void }> = [];
+  const broker: HubBroker = {
+    subscribe: async (channel) => void subscribed.add(channel),
+    unsubscribe: (channel) => void subscribed.delete(channel),
+    history: (channel, since, limit) => new Promise<HistoryPage | null>((resolve) => reads.push({ channel, since, limit, resolve })),
+    onMessage: (handler) => void (deliver = handler),
+    onState: (handler) => void (report = handler),
+  };
+  return {
+    broker,
+    subscribed,
+    reads,
+    deliver: (channel: string, bytes: Buffer) => deliver(channel, bytes),
+    state: (ready: boolean) => report(ready, ready ? 'ready' : 'connection lost'),
+  };
+}
+
+/** A hub over a fake uWS app and a hand-driven broker, with one socket subscribed to `c`. */
+function handDrivenHub(windowMs = 0) {
+  const app = new FakeApp();
+  const stats = createStats();
+  const bus = handDrivenBroker();
+  const hub = new ChannelHub(app, bus.broker, stats, createLogger('silent'), false, windowMs);
+  app.onTopicCount = (topic, newCount, oldCount) => hub.onTopicCount(topic, newCount, oldCount);
+  const socket = app.socket();
+  socket.subscribe('c');
+  return { app, stats, bus, hub, socket };
+}
+
+test('a lost epoch reaches the channel subscribers as a resync frame before the new epoch publications', () => {
+  const { bus, socket } = handDrivenHub();
+  bus.deliver('c', envelope(1));
+  bus.deliver('c', envelope(1, 'e2'));
+  assert.deepEqual(socket.frames, [
+    [0, 'c', 1, '1'],
+    [4, 'c', 'epoch changed: the channel history was lost'],
+    [0, 'c', 1, '1'],
+  ]);
+});
+
+test('when the last subscriber leaves, the broker is unsubscribed and the channel position forgotten', () => {
+  const { bus, hub, socket } = handDrivenHub();
+  assert.ok(bus.subscribed.has('c'));
+  bus.deliver('c', envelope(5));
+  assert.deepEqual(hub.position('c'), { epoch: 'e1', offset: 5 });
+  socket.unsubscribe('c');
+  assert.ok(!bus.subscribed.has('c'));
+  assert.equal(hub.position('c'), null);
+});
+
+test('a broker that is ready again is counted as a reconnect and every channel is checked against history; the first ready is not', () => {
+  const { stats, bus } = handDrivenHub();
+  bus.state(false);
+  bus.state(true);
+  bus.deliver('c', envelope(1));
+  assert.deepEqual([stats.brokerReconnects, bus.reads.length], [0, 0], 'the first connection');
+  bus.state(false);
+  assert.equal(stats.brokerReconnects, 0, 'a drop alone is no reconnect');
+  bus.state(true);
+  assert.equal(stats.brokerReconnects, 1);
+  assert.deepEqual(
+    bus.reads.map(({ channel, since, limit }) => [channel, since, limit]),
+    [['c', 1, Number.MAX_SAFE_INTEGER]],
+  );
+  bus.state(true);
+  assert.equal(stats.brokerReconnects, 2, 'ready again while ready: the broker remade its subscriptions');
+});
+
+test('observe sets the position of a channel no publication was seen on yet', () => {
+  const { hub } = handDrivenHub();
+  assert.equal(hub.position('c'), null);
+  hub.observe('c', 'e7', 41);
+  assert.deepEqual(hub.position('c'), { epoch: 'e7', offset: 41 });
+});
+
+test('drain fans out what the fan-out window gathered', () => {
+  const { bus, hub, socket } = handDrivenHub(1000);
+  bus.deliver('c', envelope(1));
+  bus.deliver('c', envelope(2));
+  assert.deepEqual(socket.offsets('c'), [1], 'the first at once, the second waits for the window');
+  hub.drain();
+  assert.deepEqual(socket.offsets('c'), [1, 2]);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { type ErrorCodeValue, ReservedErrorCodes } from '../../src/protocol/errors';
 
 const root = join(__dirname, '..', '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -98,7 +99,18 @@ test('docs/TESTING.md maps every documented reply code, close code, HTTP answer,
       const row = rows.get(key);
       assert.ok(row !== undefined, `docs/TESTING.md, ${section}: no test mapped for "${key}"`);
       const [file, name] = row;
+      const reserved = section === 'Reply codes' && ReservedErrorCodes.has(Number(key) as ErrorCodeValue);
+      if (reserved) {
+        assert.ok(file === '—', `Reply codes "${key}": a reserved code is never sent, so no test can receive it`);
+        assert.match(name, /^reserved, never sent: .{20,}/, `Reply codes "${key}": say "reserved, never sent: <why>"`);
+        continue;
+      }
       if (file === '—') {
+        assert.doesNotMatch(
+          name,
+          /^reserved/,
+          `${section} "${key}": only a reply code in ReservedErrorCodes (src/protocol/errors.ts) may be mapped as reserved`,
+        );
         assert.match(name, /^not reachable: .{20,}/, `${section} "${key}": a row without a test must say why it cannot be reached`);
         continue;
       }

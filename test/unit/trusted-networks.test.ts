@@ -66,7 +66,12 @@ test('client publishing: off without patterns unless a token claim grants it; pa
   assert.equal(new Access(all, none, { subscribe: null, publish: chat }, 'u', null).canPublish('news'), false);
   assert.equal(new Access(all, chat, NO_TOKEN_GRANTS, null, null).canPublish('chat:1'), true);
   assert.equal(new Access(all, chat, { subscribe: null, publish: all }, 'u', null).canPublish('news'), false, 'the claim cannot widen the server patterns');
-  assert.match(new Access(all, none, NO_TOKEN_GRANTS, null, null).publishRefusal('news'), /client publishing is off/);
+  const off =
+    'not allowed to publish to news: client publishing is off unless the server lists the channel in --client-publish or the token\'s "publish" claim grants it; publish from a backend (HTTP API, Redis) instead';
+  const outside = 'not allowed to publish to news: it is outside --client-publish or the token\'s "publish" claim; publish from a backend instead';
+  assert.equal(new Access(all, none, NO_TOKEN_GRANTS, null, null).publishRefusal('news'), off);
+  assert.equal(new Access(all, none, { subscribe: null, publish: chat }, 'u', null).publishRefusal('news'), outside, 'a claim that does not grant it');
+  assert.equal(new Access(all, chat, NO_TOKEN_GRANTS, null, null).publishRefusal('news'), outside, 'server patterns that do not list it');
 });
 
 test('insecure settings: the defaults have one (anonymous on 0.0.0.0); each condition alone', () => {

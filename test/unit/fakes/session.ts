@@ -1,6 +1,6 @@
 import { MemoryBroker } from '../../../src/broker/memory-broker';
 import { HistoryPolicies } from '../../../src/config/history-policy';
-import { defaultOptions } from '../../../src/config/options';
+import { defaultOptions, type Options } from '../../../src/config/options';
 import { ChannelHub } from '../../../src/hub/channel-hub';
 import { createLogger } from '../../../src/log/logger';
 import { SecurityPolicy } from '../../../src/security/security-policy';
@@ -15,10 +15,11 @@ export const settle = (): Promise<void> => new Promise((resolve) => setImmediate
 
 /**
  * A process without sockets for unit tests: the real hub, memory broker (channels under `h:`
- * keep 10 publications), security policy and token expiry, over a fake uWS app.
+ * keep 10 publications), security policy and token expiry, over a fake uWS app. `settings`
+ * changes options (e.g. clientPublish for the security policy).
  */
-export async function fakeProcess(overrides: Partial<SessionDeps> = {}) {
-  const options = { ...defaultOptions(), historySize: 0, historyNamespaces: 'h:=10/60' };
+export async function fakeProcess(overrides: Partial<SessionDeps> = {}, settings: Partial<Options> = {}) {
+  const options: Options = { ...defaultOptions(), historySize: 0, historyNamespaces: 'h:=10/60', ...settings };
   const app = new FakeApp();
   const stats = createStats();
   const policies = new HistoryPolicies(options);
@@ -33,13 +34,13 @@ export async function fakeProcess(overrides: Partial<SessionDeps> = {}) {
     maxBackpressure: options.maxBackpressure,
     maxMessageSize: options.maxMessageSize,
     stats,
+    logger: createLogger('silent'),
     hub,
     broker,
     policies,
     security,
     expiry,
     connections: new Set(),
-    isShuttingDown: () => false,
     presence: null,
     ...overrides,
   };
