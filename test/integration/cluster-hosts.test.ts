@@ -20,28 +20,33 @@ function namespaces(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
 }
 
-/** JSON lines of a child's stdout, with a wait for the first line matching a predicate. */
-function lines(child: ChildProcess): { all: Array<Record<string, unknown>>; next: (what: string, match: (l: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>> } {
-  const all: Array<Record<string, unknown>> = [];
-  let seen = 0;
+type Line = Record<string, unknown>;
+
+/**
+ * JSON lines of a child's stdout. `after(from, …)` waits for the first line at index ≥ `from` matching a predicate and
+ * gives its index: events the driver reports in either order (a host's readiness, a client's move) are each looked for
+ * from the moment that caused them, never from where the previous wait stopped.
+ */
+function lines(child: ChildProcess): { all: Line[]; after: (from: number, what: string, match: (l: Line) => boolean, timeoutMs?: number) => Promise<{ line: Line; index: number }> } {
+  const all: Line[] = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    all.push(JSON.parse(line) as Record<string, unknown>);
+    all.push(JSON.parse(line) as Line);
     for (const wake of waiters.splice(0)) wake();
   });
-  const next = async (what: string, match: (l: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> => {
+  const after = async (from: number, what: string, match: (l: Line) => boolean, timeoutMs = 20_000): Promise<{ line: Line; index: number }> => {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (; seen < all.length; seen++) {
-        const line = all[seen]!;
+    for (let index = from; ; ) {
+      for (; index < all.length; index++) {
+        const line = all[index]!;
         if (line.error !== undefined) throw new Error(`driver failed: ${String(line.error)}`);
-        if (match(line)) return all[seen++]!;
+        if (match(line)) return { line, index };
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; driver said ${JSON.stringify(all.slice(-5))}`);
       await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), sleep(200)]);
     }
   };
-  return { all, next };
+  return { all, after };
 }
 
 async function inLab(lab: NetnsLab, host: string, command: string, args: string[]): Promise<string> {
@@ -103,17 +108,22 @@ test(
       driver.stderr!.on('data', (c: Buffer) => (driverErr += c.toString()));
       const out = lines(driver);
       driver.stdin!.write(`${JSON.stringify({ cmd: 'start', hosts, channel: 'x:1', count: 300, intervalMs: 10, publishVia: ['h2', 'h3'] })}\n`);
-      await out.next('clients subscribed on every host', (l) => l.event === 'subscribed', 40_000).catch((err: Error) => {
+      const subscribed = await out.after(0, 'clients subscribed on every host', (l) => l.event === 'subscribed', 40_000).catch((err: Error) => {
         throw new Error(`${err.message}; driver stderr: ${driverErr}`);
       });
       await sleep(500);
+      const cutAt = out.all.length;
       lab.cutDirect('h1');
-      await out.next('h1 not ready', (l) => (l.ready as Record<string, number> | undefined)?.h1 === 503, 10_000);
-      const moved = await out.next('h1 client moved', (l) => l.event === 'moved' && l.client === 'h1');
+      const [, { line: moved }] = await Promise.all([
+        out.after(cutAt, 'h1 not ready', (l) => (l.ready as Record<string, number> | undefined)?.h1 === 503, 10_000),
+        out.after(cutAt, 'h1 client moved', (l) => l.event === 'moved' && l.client === 'h1'),
+      ]);
       await sleep(500);
+      const healedAt = out.all.length;
       lab.healDirect('h1');
-      await out.next('h1 ready again', (l) => (l.ready as Record<string, number> | undefined)?.h1 === 200, 20_000);
-      const { report } = (await out.next('the report', (l) => l.report !== undefined, 40_000)) as { report: { published: number; clients: Record<string, Record<string, unknown>>; finalHosts: Record<string, string> } };
+      await out.after(healedAt, 'h1 ready again', (l) => (l.ready as Record<string, number> | undefined)?.h1 === 200, 20_000);
+      const { line } = await out.after(subscribed.index, 'the report', (l) => l.report !== undefined, 40_000);
+      const { report } = line as { report: { published: number; clients: Record<string, Record<string, unknown>>; finalHosts: Record<string, string> } };
       driver.stdin!.write(`${JSON.stringify({ cmd: 'exit' })}\n`);
       console.log(JSON.stringify({ moved, report }));
 
@@ -127,7 +137,7 @@ test(
       assert.equal((report.clients.h1!.recovered as boolean[]).at(-1), true, 'it recovered from its position on the new host');
       assert.equal(report.clients.patient!.connections, 1, 'the patient client stayed on h1');
       assert.equal(report.clients.patient!.repairs, 0, 'h1 caught up by itself after healing');
-      const readiness = out.all.slice(out.all.findIndex((l) => l.event === 'subscribed')).filter((l) => l.ready !== undefined).map((l) => l.ready as Record<string, number>);
+      const readiness = out.all.slice(subscribed.index).filter((l) => l.ready !== undefined).map((l) => l.ready as Record<string, number>);
       assert.ok(readiness.every((r) => r.h2 !== 503 && r.h3 !== 503), 'h2 and h3 stayed ready once up');
     } finally {
       lab.destroy();
