@@ -230,7 +230,7 @@ export function parseEnvelope(buf: Uint8Array): EnvelopeView | string {
   let epochEnd = -1;
   if (count >= 4) {
     const t = buf[end];
-    if (t === undefined || t < 0xa0 || t > 0xbf) return 'envelope epoch must be a msgpack fixstr (1-31 characters)';
+    if (t === undefined || t <= 0xa0 || t > 0xbf) return 'envelope epoch must be a msgpack fixstr (1-31 characters)';
     epochStart = end + 1;
     end = stringOrBinaryEnd(buf, end);
     if (end < 0) return 'envelope epoch must be a msgpack fixstr (1-31 characters)';

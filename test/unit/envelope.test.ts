@@ -59,6 +59,7 @@ test('parseEnvelope names the problem of every malformed envelope', () => {
     [pack([1, Buffer.from('x'), -1]), /offset must be an unsigned integer/],
     [pack([1, Buffer.from('x'), 1.5]), /offset must be an unsigned integer/],
     [pack([1, Buffer.from('x'), 1, 7]), /epoch must be a msgpack fixstr/],
+    [pack([1, Buffer.from('x'), 1, '']), /epoch must be a msgpack fixstr/],
     [pack([1, Buffer.from('x'), 1, 'e'.repeat(32)]), /epoch must be a msgpack fixstr/],
     [pack([1, Buffer.from('x'), 1, 'e', 'extra']), /publishedAt must be an unsigned integer/],
     [pack([1, Buffer.from('x'), 1, 'e', 5, 6]), /array of 2 to 5/],
@@ -126,6 +127,7 @@ test('parseEnvelope: exact messages, truncated headers and bad numbers', () => {
   }
   assert.equal(problem('9401a001'), 'envelope epoch must be a msgpack fixstr (1-31 characters)');
   assert.equal(problem('9401a001a2'), 'envelope epoch must be a msgpack fixstr (1-31 characters)');
+  assert.equal(problem('9401a001a0'), 'envelope epoch must be a msgpack fixstr (1-31 characters)', 'an empty epoch is refused, as encodeSequencedEnvelope refuses to make one');
   assert.equal(problem('9401a001c0'), 'envelope epoch must be a msgpack fixstr (1-31 characters)');
   assert.equal(problem('9501a001a165'), 'envelope publishedAt must be an unsigned integer (ms since 1970)');
   assert.equal(problem('9501a001a165a0'), 'envelope publishedAt must be an unsigned integer (ms since 1970)');
