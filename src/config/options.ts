@@ -65,7 +65,7 @@ export interface Options {
   redisProbeInterval: number;
   /** Milliseconds the memory broker gathers publications before fanning them out together; 0: at once. */
   memoryBatchMs: number;
-  /** Milliseconds the hub gathers broker publications before one fan-out turn (the first after a quiet window at once); 0: none. */
+  /** Milliseconds the hub gathers each channel's broker publications before one fan-out turn (a channel's first after a quiet spell at once); 0: none. */
   fanoutWindowMs: number;
   /** Milliseconds a Redis probe may take before the connection is dropped and reopened. */
   redisProbeTimeout: number;
@@ -224,7 +224,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'slowConsumerPolicy', flag: 'slow-consumer-policy', env: 'BROADCASTER_SLOW_CONSUMER_POLICY', type: 'policy', default: 'close',
     help: 'A client whose backlog passes --max-backpressure is closed ("close", it reconnects and recovers) or skips publications until it catches up ("drop", it sees an offset gap).' },
   { key: 'fanoutWindowMs', flag: 'fanout-window-ms', env: 'BROADCASTER_FANOUT_WINDOW_MS', type: 'integer', default: 1, min: 0, max: 100,
-    help: 'Milliseconds publications from the broker (any broker) are gathered and then fanned out in one turn, so they share each subscriber\'s socket write; the first publication after a quiet spell (8 empty windows in a row) goes out at once (no latency at low rates). 0: fan out each at once.' },
+    help: 'Milliseconds a channel\'s publications from the broker (any broker) are gathered and then fanned out in one turn, so they share each subscriber\'s socket write; windows are per channel, and a channel\'s first publication after a quiet spell (8 empty windows in a row on it) goes out at once (no latency at low rates). 0: fan out each at once.' },
   { key: 'memoryBatchMs', flag: 'memory-batch-ms', env: 'BROADCASTER_MEMORY_BATCH_MS', type: 'integer', default: 0, min: 0, max: 100,
     help: 'With the in-memory broker, an extra window (milliseconds) the broker itself gathers publications for, without the quiet-window exception of --fanout-window-ms; 0: none (the default since --fanout-window-ms does this for every broker).' },
   { key: 'redisProbeInterval', flag: 'redis-probe-interval', env: 'BROADCASTER_REDIS_PROBE_INTERVAL', type: 'integer', default: 1000, min: 100, max: 60000,

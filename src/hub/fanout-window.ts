@@ -1,29 +1,38 @@
 import type { MessageHandler } from '../broker/broker';
 
-/** Consecutive empty windows after which the window closes (the next publication then goes out at once). */
+/** Consecutive empty windows after which a channel's window closes (its next publication then goes out at once). */
 export const EMPTY_WINDOWS_BEFORE_CLOSE = 8;
 
+/** One channel's open window: what it gathered, and how many windows in a row it gathered nothing. */
+interface ChannelWindow {
+  queue: Buffer[];
+  emptyWindows: number;
+}
+
 /**
- * Gathers the broker's publications for a short window so they are fanned out in one event-loop
- * turn: uWS then writes them to each subscriber together (many frames per socket write). The
- * first publication after a quiet spell goes out at once, so a low publication rate pays no
- * latency; while publications keep arriving, each window's are delivered when it ends, in order.
+ * Gathers the broker's publications for a short window so that each channel's are fanned out
+ * in one event-loop turn: uWS then writes them to each subscriber together (many frames per
+ * socket write). Windows are per channel, because only publications on one channel share its
+ * subscribers' writes: the first publication on a channel after a quiet spell goes out at once
+ * and opens that channel's window, so a low rate pays no latency, and neither does a channel
+ * whose neighbours are busy; while publications keep arriving on a channel, each window's are
+ * delivered when it ends, in order. One timer serves every open window: a channel that opens
+ * while others are open ends its first window with theirs.
  *
  * A window opens in the loop iteration after a fan-out, not at once: uWS writes a turn's frames
  * at the end of that iteration, which takes long under load, and a window measured from before
  * those writes would end as soon as they are done, gathering nothing. Opened afterwards, it lasts
  * `windowMs` of loop time in which requests and Redis replies keep flowing.
  *
- * The window stays open through up to EMPTY_WINDOWS_BEFORE_CLOSE - 1 empty windows in a row: at a
- * steady rate near one publication per window, a single empty window is common, and closing on
- * it would send the next publication alone (one frame per socket write to every subscriber).
+ * A channel's window stays open through up to EMPTY_WINDOWS_BEFORE_CLOSE - 1 empty windows in a
+ * row: at a steady rate near one publication per window, a single empty window is common, and
+ * closing on it would send the next publication alone (one frame per socket write to every
+ * subscriber).
  */
 export class FanoutWindow {
-  /** Gathered publications: channel, envelope, channel, envelope, … */
-  private queue: Array<string | Buffer> = [];
+  /** Channels whose window is open, in the order they opened. */
+  private readonly open = new Map<string, ChannelWindow>();
   private timer: NodeJS.Timeout | null = null;
-  /** Empty windows in a row since the last delivery. */
-  private emptyWindows = 0;
 
   /** `windowMs` 0 delivers every publication at once. */
   constructor(
@@ -35,55 +44,62 @@ export class FanoutWindow {
   accept(channel: string, envelope: Buffer): void {
     if (this.windowMs === 0) {
       this.deliver(channel, envelope);
-    } else if (this.timer === null) {
-      this.deliver(channel, envelope);
-      this.open();
-    } else {
-      this.queue.push(channel, envelope);
+      return;
     }
+    const window = this.open.get(channel);
+    if (window !== undefined) {
+      window.queue.push(envelope);
+      return;
+    }
+    this.deliver(channel, envelope);
+    this.open.set(channel, { queue: [], emptyWindows: 0 });
+    if (this.timer === null) this.afterFanout();
   }
 
-  private open(): void {
-    // first hop: the next loop iteration (after uWS's writes), where loop time is fresh
-    this.timer = setTimeout(() => {
-      this.timer = setTimeout(() => this.flush(), this.windowMs);
-      this.timer.unref();
-    }, 0);
+  /** The next window starts in the loop iteration after this one's fan-out (after uWS's writes). */
+  private afterFanout(): void {
+    this.timer = setTimeout(() => this.startWindow(), 0);
     this.timer.unref();
   }
 
-  /** Delivers what the window gathered; keeps a window open while publications keep coming. */
-  private flush(): void {
-    const queue = this.queue;
-    if (queue.length === 0) {
-      if (++this.emptyWindows >= EMPTY_WINDOWS_BEFORE_CLOSE) {
-        this.timer = null;
-        this.emptyWindows = 0;
-        return;
+  private startWindow(): void {
+    this.timer = setTimeout(() => this.endWindow(), this.windowMs);
+    this.timer.unref();
+  }
+
+  /** Delivers what each open window gathered; closes the windows that stayed empty too long. */
+  private endWindow(): void {
+    this.timer = null;
+    let delivered = false;
+    for (const [channel, window] of this.open) {
+      const queue = window.queue;
+      if (queue.length === 0) {
+        if (++window.emptyWindows >= EMPTY_WINDOWS_BEFORE_CLOSE) this.open.delete(channel);
+        continue;
       }
-      // nothing was fanned out: the next window starts now
-      this.timer = setTimeout(() => this.flush(), this.windowMs);
-      this.timer.unref();
-      return;
+      window.emptyWindows = 0;
+      window.queue = [];
+      delivered = true;
+      for (const envelope of queue) this.deliver(channel, envelope);
     }
-    this.emptyWindows = 0;
-    this.queue = [];
-    this.open();
-    for (let i = 0; i < queue.length; i += 2) this.deliver(queue[i] as string, queue[i + 1] as Buffer);
+    // a publication on a new channel during the fan-out already started the next window
+    if (this.timer !== null || this.open.size === 0) return;
+    // after a fan-out the next window waits for uWS's writes; after none it starts now
+    if (delivered) this.afterFanout();
+    else this.startWindow();
   }
 
-  /** True while a window is open (a publication arriving now would wait for its end). */
-  isOpen(): boolean {
-    return this.timer !== null;
+  /** True while `channel`'s window is open (a publication on it arriving now would wait for its end); without a channel, while any is. */
+  isOpen(channel?: string): boolean {
+    return channel === undefined ? this.open.size > 0 : this.open.has(channel);
   }
 
-  /** Delivers what is gathered now and closes the window (shutdown). */
+  /** Delivers what is gathered now and closes every window (shutdown). */
   drain(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    this.emptyWindows = 0;
-    const queue = this.queue;
-    this.queue = [];
-    for (let i = 0; i < queue.length; i += 2) this.deliver(queue[i] as string, queue[i + 1] as Buffer);
+    const open = [...this.open];
+    this.open.clear();
+    for (const [channel, window] of open) for (const envelope of window.queue) this.deliver(channel, envelope);
   }
 }

@@ -25,19 +25,22 @@ describe('FanoutWindow', () => {
     w.drain();
   });
 
-  it('gathers what arrives while the window is open and delivers it in order when it ends', async () => {
+  it("gathers what arrives on a channel while its window is open and delivers it in order when it ends; another channel's first goes out at once", async () => {
     const { seen, window } = recorder();
     const w = window(5);
     w.accept('a', Buffer.from('1'));
     w.accept('b', Buffer.from('2'));
     w.accept('a', Buffer.from('3'));
-    assert.deepEqual(seen, ['a:1'], 'the second and third wait for the window');
-    await until('the window to end', () => seen.length === 3);
-    assert.deepEqual(seen, ['a:1', 'b:2', 'a:3']);
-    // the windows that followed the flush saw nothing and it closed: the next one goes out at once
-    await until('the window to close', () => !w.isOpen());
-    w.accept('a', Buffer.from('4'));
-    assert.deepEqual(seen, ['a:1', 'b:2', 'a:3', 'a:4']);
+    w.accept('b', Buffer.from('4'));
+    assert.deepEqual(seen, ['a:1', 'b:2'], "each channel's first at once, the others wait for their channel's window");
+    assert.equal(w.isOpen('a'), true);
+    assert.equal(w.isOpen('c'), false);
+    await until('the window to end', () => seen.length === 4);
+    assert.deepEqual(seen, ['a:1', 'b:2', 'a:3', 'b:4']);
+    // the windows that followed the flush saw nothing and they closed: the next one goes out at once
+    await until('the windows to close', () => !w.isOpen());
+    w.accept('a', Buffer.from('5'));
+    assert.deepEqual(seen, ['a:1', 'b:2', 'a:3', 'b:4', 'a:5']);
     w.drain();
   });
 
@@ -60,14 +63,17 @@ describe('FanoutWindow', () => {
     w.accept('a', Buffer.from('1'));
     w.accept('a', Buffer.from('2'));
     w.accept('b', Buffer.from('3'));
-    w.drain();
-    assert.deepEqual(seen, ['a:1', 'a:2', 'b:3']);
-    assert.equal(w.isOpen(), false);
-    w.accept('a', Buffer.from('4'));
+    w.accept('b', Buffer.from('4'));
     w.accept('a', Buffer.from('5'));
-    assert.deepEqual(seen, ['a:1', 'a:2', 'b:3', 'a:4'], 'the first after drain at once, the next gathered');
+    assert.deepEqual(seen, ['a:1', 'b:3']);
     w.drain();
-    assert.deepEqual(seen, ['a:1', 'a:2', 'b:3', 'a:4', 'a:5']);
+    assert.deepEqual(seen, ['a:1', 'b:3', 'a:2', 'a:5', 'b:4'], 'each channel in order');
+    assert.equal(w.isOpen(), false);
+    w.accept('a', Buffer.from('6'));
+    w.accept('a', Buffer.from('7'));
+    assert.deepEqual(seen.slice(5), ['a:6'], 'the first after drain at once, the next gathered');
+    w.drain();
+    assert.deepEqual(seen.slice(5), ['a:6', 'a:7']);
   });
 
   it('after drain() no timer of the closed window opens it again', (t) => {
@@ -125,6 +131,38 @@ describe('FanoutWindow', () => {
       w.accept('a', Buffer.from('3'));
       assert.deepEqual(seen, ['a:1', 'a:2', 'a:3'], 'after a quiet spell the first publication goes out at once');
       w.drain();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it("a busy channel's window does not hold back another channel; each closes after its own empty windows", () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { seen, window } = recorder();
+      const w = window(1);
+      w.accept('busy', Buffer.from('1'));
+      mock.timers.tick(0);
+      // busy gets a publication in every window; quiet gets one, in the middle of a window
+      w.accept('busy', Buffer.from('2'));
+      w.accept('quiet', Buffer.from('1'));
+      assert.deepEqual(seen, ['busy:1', 'quiet:1'], "quiet's first does not wait for busy's window");
+      w.accept('quiet', Buffer.from('2'));
+      mock.timers.tick(1);
+      assert.deepEqual(seen, ['busy:1', 'quiet:1', 'busy:2', 'quiet:2'], 'both windows end together');
+      for (let window = 1; window <= EMPTY_WINDOWS_BEFORE_CLOSE; window++) {
+        mock.timers.tick(0);
+        w.accept('busy', Buffer.from(`w${window}`));
+        mock.timers.tick(1);
+        assert.equal(w.isOpen('busy'), true, `busy open in window ${window}`);
+        assert.equal(w.isOpen('quiet'), window < EMPTY_WINDOWS_BEFORE_CLOSE, `quiet after ${window} empty window(s)`);
+      }
+      w.accept('quiet', Buffer.from('3'));
+      assert.equal(seen.at(-1), 'quiet:3', 'quiet closed: its next publication goes out at once');
+      w.accept('busy', Buffer.from('last'));
+      assert.notEqual(seen.at(-1), 'busy:last', 'busy is still open: its publication waits');
+      w.drain();
+      assert.equal(seen.at(-1), 'busy:last');
     } finally {
       mock.timers.reset();
     }
