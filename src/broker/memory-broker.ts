@@ -53,14 +53,14 @@ export class MemoryBroker implements Broker {
   }
 
   /** Publishes synchronously (publish and publishMany); a key seen within the ttl publishes nothing. */
-  private publishNow(channel: string, data: Uint8Array | string, key: string | undefined): PublishResult {
+  private publishNow(channel: string, data: Uint8Array | string, key: string | undefined, now?: number): PublishResult {
     if (!this.open) throw new Error('memory broker is closed; publish before close()');
     if (key !== undefined) {
       const earlier = this.idempotency.lookup(channel, key);
       if (earlier !== undefined) return { position: earlier.position, repeated: true };
     }
     const dataElement = encodeData(data);
-    const sequenced = this.store.append(channel, dataElement);
+    const sequenced = this.store.append(channel, dataElement, now);
     const envelope = sequenced?.envelope ?? encodeUnsequencedEnvelope(dataElement);
     if (this.batchMs === 0) {
       if (this.channels.has(channel)) this.handler(channel, envelope);
@@ -74,7 +74,8 @@ export class MemoryBroker implements Broker {
   }
 
   async publishMany(channel: string, data: ReadonlyArray<Uint8Array | string>, options?: ReadonlyArray<PublishOptions | undefined>): Promise<PublishResult[]> {
-    return data.map((item, i) => this.publishNow(channel, item, options?.[i]?.idempotencyKey));
+    const now = this.store.time();
+    return data.map((item, i) => this.publishNow(channel, item, options?.[i]?.idempotencyKey, now));
   }
 
   async history(channel: string, since: number, limit: number): Promise<HistoryPage | null> {

@@ -1,3 +1,4 @@
+import Denque from 'denque';
 import type { HistoryPolicies } from '../config/history-policy';
 import { encodeSequencedEnvelope } from '../protocol/envelope';
 import type { HistoryEntry, HistoryPage, StreamPosition } from './broker';
@@ -6,7 +7,8 @@ import { newEpoch } from './epoch';
 interface ChannelStream {
   epoch: string;
   offset: number;
-  entries: HistoryEntry[];
+  /** The last publications, oldest first, with consecutive offsets ending at `offset` (a ring: O(1) to drop the oldest). */
+  entries: Denque<HistoryEntry>;
   /** When the history expires (ms since epoch). */
   historyExpires: number;
   /** When the offset counter and epoch expire. */
@@ -35,23 +37,27 @@ export class MemoryHistory {
     let s = this.streams.get(channel);
     if (s !== undefined && s.metaExpires <= now) s = undefined;
     if (s === undefined) {
-      s = { epoch: newEpoch(), offset: 0, entries: [], historyExpires: 0, metaExpires: now + this.metaTtl * 1000 };
+      s = { epoch: newEpoch(), offset: 0, entries: new Denque(), historyExpires: 0, metaExpires: now + this.metaTtl * 1000 };
       this.streams.set(channel, s);
     }
-    if (s.historyExpires <= now) s.entries = [];
+    if (s.historyExpires <= now) s.entries.clear();
     return s;
   }
 
-  /** Appends a publication; returns its envelope and position, or null when the channel keeps no history. */
-  append(channel: string, dataElement: Buffer): { envelope: Buffer; position: StreamPosition } | null {
+  /** The history's clock (ms since 1970): one reading serves a batch of appends. */
+  time(): number {
+    return this.now();
+  }
+
+  /** Appends a publication published at `now`; returns its envelope and position, or null when the channel keeps no history. */
+  append(channel: string, dataElement: Buffer, now: number = this.now()): { envelope: Buffer; position: StreamPosition } | null {
     const policy = this.policies.for(channel);
     if (policy.size === 0) return null;
-    const now = this.now();
     const s = this.stream(channel, now);
     s.offset++;
     const envelope = encodeSequencedEnvelope(dataElement, s.offset, s.epoch, now);
     s.entries.push({ offset: s.offset, envelope });
-    // one over the size after each append (shift is cheap on V8); more only after the size shrank
+    // one over the size after each append; more only after the size shrank
     while (s.entries.length > policy.size) s.entries.shift();
     s.historyExpires = now + policy.ttl * 1000;
     s.metaExpires = now + Math.max(this.metaTtl, policy.ttl) * 1000;
@@ -62,7 +68,12 @@ export class MemoryHistory {
   read(channel: string, since: number, limit: number): HistoryPage | null {
     if (this.policies.for(channel).size === 0) return null;
     const s = this.stream(channel, this.now());
-    const publications = limit > 0 ? s.entries.filter((e) => e.offset > since).slice(0, limit) : [];
+    const publications: HistoryEntry[] = [];
+    const oldest = s.entries.peekFront();
+    if (oldest !== undefined && limit > 0) {
+      // offsets are consecutive: the first one after `since` is at a known index
+      for (let i = Math.max(0, since + 1 - oldest.offset); i < s.entries.length && publications.length < limit; i++) publications.push(s.entries.peekAt(i)!);
+    }
     return { epoch: s.epoch, top: s.offset, publications };
   }
 
@@ -71,7 +82,7 @@ export class MemoryHistory {
     const now = this.now();
     for (const [channel, s] of this.streams) {
       if (s.metaExpires <= now) this.streams.delete(channel);
-      else if (s.historyExpires <= now) s.entries = [];
+      else if (s.historyExpires <= now) s.entries.clear();
     }
   }
 
