@@ -5,16 +5,12 @@ import { idempotencyKeyProblem } from '../protocol/idempotency-key';
 import { Failures, statusLine } from '../protocol/errors';
 import type { HttpRequest, HttpResponse } from '../uws/uws';
 import { readBody } from './body';
-import { sendError, sendJson } from './reply';
+import { type BatchItemResult, batchReplyJson } from './batch-reply';
+import { sendError, sendJsonText } from './reply';
 import type { HttpContext } from './routes';
 
 /** Path of the batch publish endpoint: many publications, to one or many channels, in one request. */
 export const BATCH_PUBLISH_ROUTE = '/v1/publish';
-
-/** One item's answer: its position (with history) and, for an item with an idempotency key, whether it repeated an earlier publish; or its failure. */
-export type BatchItemResult =
-  | { ok: true; channel: string; size: number; offset?: number; epoch?: string; repeated?: boolean }
-  | { ok: false; channel: string | null; error: string; message: string };
 
 /** A valid item, or the failure of an invalid one. */
 type ParsedItem = { channel: string; data: Buffer; idempotencyKey: string | undefined } | { failure: BatchItemResult };
@@ -146,7 +142,7 @@ export function batchPublishHandler(ctx: HttpContext, authorized: (res: HttpResp
       void publishItems(ctx, items, results).then(() => {
         if (aborted) return;
         const published = results.filter((r) => r.ok).length;
-        sendJson(res, '200 OK', { ok: published === results.length, published, results });
+        sendJsonText(res, '200 OK', batchReplyJson(published, results));
       });
     });
   };

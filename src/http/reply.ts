@@ -3,10 +3,15 @@ import type { HttpResponse } from '../uws/uws';
 
 /** Writes a JSON response with `status` (e.g. "200 OK") in one corked write. */
 export function sendJson(res: HttpResponse, status: string, body: unknown, headers: Record<string, string> = {}): void {
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** Writes JSON text already encoded (a hot path's own encoder) with `status`, in one corked write. */
+export function sendJsonText(res: HttpResponse, status: string, json: string, headers: Record<string, string> = {}): void {
   res.cork(() => {
     res.writeStatus(status).writeHeader('Content-Type', 'application/json');
     for (const [key, value] of Object.entries(headers)) res.writeHeader(key, value);
-    res.end(JSON.stringify(body));
+    res.end(json);
   });
 }
 
