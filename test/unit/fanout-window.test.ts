@@ -11,6 +11,12 @@ async function until(what: string, check: () => boolean): Promise<void> {
   }
 }
 
+/** One window's time (1 ms of mocked timers), then the rest of that loop iteration. */
+async function windowTime(): Promise<void> {
+  mock.timers.tick(1);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 function recorder(): { seen: string[]; window: (ms: number) => FanoutWindow } {
   const seen: string[] = [];
   return { seen, window: (ms) => new FanoutWindow(ms, (channel, envelope) => seen.push(`${channel}:${envelope.toString()}`)) };
@@ -105,7 +111,7 @@ describe('FanoutWindow', () => {
     assert.deepEqual(seen, ['a:1', 'a:2', 'b:1', 'b:2']);
   });
 
-  it('stays open through empty windows, and closes after EMPTY_WINDOWS_BEFORE_CLOSE of them in a row', () => {
+  it('stays open through empty windows, and closes after EMPTY_WINDOWS_BEFORE_CLOSE of them in a row', async () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const { seen, window } = recorder();
@@ -114,19 +120,19 @@ describe('FanoutWindow', () => {
       assert.deepEqual(seen, ['a:1']);
       mock.timers.tick(0); // the loop iteration after the fan-out: the window starts
       for (let empty = 1; empty < EMPTY_WINDOWS_BEFORE_CLOSE; empty++) {
-        mock.timers.tick(1);
+        await windowTime();
         assert.equal(w.isOpen(), true, `still open after ${empty} empty window(s)`);
       }
       // a publication after empty windows waits for the end of the current one
       w.accept('a', Buffer.from('2'));
       assert.deepEqual(seen, ['a:1']);
-      mock.timers.tick(1);
+      await windowTime();
       assert.deepEqual(seen, ['a:1', 'a:2']);
       // the count starts again after a delivery
       mock.timers.tick(0);
-      for (let empty = 1; empty < EMPTY_WINDOWS_BEFORE_CLOSE; empty++) mock.timers.tick(1);
+      for (let empty = 1; empty < EMPTY_WINDOWS_BEFORE_CLOSE; empty++) await windowTime();
       assert.equal(w.isOpen(), true);
-      mock.timers.tick(1);
+      await windowTime();
       assert.equal(w.isOpen(), false, `closed after ${EMPTY_WINDOWS_BEFORE_CLOSE} empty windows in a row`);
       w.accept('a', Buffer.from('3'));
       assert.deepEqual(seen, ['a:1', 'a:2', 'a:3'], 'after a quiet spell the first publication goes out at once');
@@ -136,7 +142,7 @@ describe('FanoutWindow', () => {
     }
   });
 
-  it("a busy channel's window does not hold back another channel; each closes after its own empty windows", () => {
+  it("a busy channel's window does not hold back another channel; each closes after its own empty windows", async () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const { seen, window } = recorder();
@@ -148,12 +154,12 @@ describe('FanoutWindow', () => {
       w.accept('quiet', Buffer.from('1'));
       assert.deepEqual(seen, ['busy:1', 'quiet:1'], "quiet's first does not wait for busy's window");
       w.accept('quiet', Buffer.from('2'));
-      mock.timers.tick(1);
+      await windowTime();
       assert.deepEqual(seen, ['busy:1', 'quiet:1', 'busy:2', 'quiet:2'], 'both windows end together');
       for (let window = 1; window <= EMPTY_WINDOWS_BEFORE_CLOSE; window++) {
         mock.timers.tick(0);
         w.accept('busy', Buffer.from(`w${window}`));
-        mock.timers.tick(1);
+        await windowTime();
         assert.equal(w.isOpen('busy'), true, `busy open in window ${window}`);
         assert.equal(w.isOpen('quiet'), window < EMPTY_WINDOWS_BEFORE_CLOSE, `quiet after ${window} empty window(s)`);
       }
@@ -163,6 +169,58 @@ describe('FanoutWindow', () => {
       assert.notEqual(seen.at(-1), 'busy:last', 'busy is still open: its publication waits');
       w.drain();
       assert.equal(seen.at(-1), 'busy:last');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+  it('a drained window leaves no timer behind: a window opened after drain() lasts its full time', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { seen, window } = recorder();
+      const w = window(5);
+      w.accept('a', Buffer.from('1'));
+      w.accept('a', Buffer.from('2'));
+      mock.timers.tick(0); // the window's 5 ms start now
+      mock.timers.tick(2);
+      w.drain();
+      w.accept('a', Buffer.from('3'));
+      w.accept('a', Buffer.from('4'));
+      mock.timers.tick(0); // the new window's 5 ms start now: it ends 7 ms after the first started
+      mock.timers.tick(3); // the drained window would have ended here
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(seen, ['a:1', 'a:2', 'a:3'], 'a:4 waits for its own window');
+      mock.timers.tick(2);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(seen, ['a:1', 'a:2', 'a:3', 'a:4']);
+      w.drain();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('once every window has closed no timer runs: the next window lasts its full time', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { seen, window } = recorder();
+      const w = window(5);
+      w.accept('a', Buffer.from('1'));
+      mock.timers.tick(0);
+      for (let empty = 0; empty < EMPTY_WINDOWS_BEFORE_CLOSE; empty++) {
+        mock.timers.tick(5);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      assert.equal(w.isOpen(), false);
+      mock.timers.tick(2); // a timer still running would now be 2 ms into a window
+      w.accept('a', Buffer.from('2'));
+      w.accept('a', Buffer.from('3'));
+      mock.timers.tick(0);
+      mock.timers.tick(4);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(seen, ['a:1', 'a:2'], 'a:3 waits for the whole of its window');
+      mock.timers.tick(1);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(seen, ['a:1', 'a:2', 'a:3']);
+      w.drain();
     } finally {
       mock.timers.reset();
     }
