@@ -11,6 +11,16 @@ async function until(what: string, check: () => boolean): Promise<void> {
   }
 }
 
+/** Runs `body` with setTimeout mocked (driven by mock.timers.tick), restoring the real one after, also on failure. */
+async function withMockTimers(body: () => Promise<void>): Promise<void> {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    await body();
+  } finally {
+    mock.timers.reset();
+  }
+}
+
 /** One window's time (1 ms of mocked timers), then the rest of that loop iteration. */
 async function windowTime(): Promise<void> {
   mock.timers.tick(1);
@@ -112,8 +122,7 @@ describe('FanoutWindow', () => {
   });
 
   it('stays open through empty windows, and closes after EMPTY_WINDOWS_BEFORE_CLOSE of them in a row', async () => {
-    mock.timers.enable({ apis: ['setTimeout'] });
-    try {
+    await withMockTimers(async () => {
       const { seen, window } = recorder();
       const w = window(1);
       w.accept('a', Buffer.from('1'));
@@ -137,14 +146,11 @@ describe('FanoutWindow', () => {
       w.accept('a', Buffer.from('3'));
       assert.deepEqual(seen, ['a:1', 'a:2', 'a:3'], 'after a quiet spell the first publication goes out at once');
       w.drain();
-    } finally {
-      mock.timers.reset();
-    }
+    });
   });
 
   it("a busy channel's window does not hold back another channel; each closes after its own empty windows", async () => {
-    mock.timers.enable({ apis: ['setTimeout'] });
-    try {
+    await withMockTimers(async () => {
       const { seen, window } = recorder();
       const w = window(1);
       w.accept('busy', Buffer.from('1'));
@@ -169,13 +175,10 @@ describe('FanoutWindow', () => {
       assert.notEqual(seen.at(-1), 'busy:last', 'busy is still open: its publication waits');
       w.drain();
       assert.equal(seen.at(-1), 'busy:last');
-    } finally {
-      mock.timers.reset();
-    }
+    });
   });
   it('a drained window leaves no timer behind: a window opened after drain() lasts its full time', async () => {
-    mock.timers.enable({ apis: ['setTimeout'] });
-    try {
+    await withMockTimers(async () => {
       const { seen, window } = recorder();
       const w = window(5);
       w.accept('a', Buffer.from('1'));
@@ -193,14 +196,11 @@ describe('FanoutWindow', () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       assert.deepEqual(seen, ['a:1', 'a:2', 'a:3', 'a:4']);
       w.drain();
-    } finally {
-      mock.timers.reset();
-    }
+    });
   });
 
   it('once every window has closed no timer runs: the next window lasts its full time', async () => {
-    mock.timers.enable({ apis: ['setTimeout'] });
-    try {
+    await withMockTimers(async () => {
       const { seen, window } = recorder();
       const w = window(5);
       w.accept('a', Buffer.from('1'));
@@ -221,8 +221,6 @@ describe('FanoutWindow', () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       assert.deepEqual(seen, ['a:1', 'a:2', 'a:3']);
       w.drain();
-    } finally {
-      mock.timers.reset();
-    }
+    });
   });
 });
