@@ -1,7 +1,7 @@
 import type { ClientCommand } from '../protocol/commands';
 import { Command, ErrorCode } from '../protocol/opcodes';
 import { type TokenClaims, TokenError } from '../security/jwt-verifier';
-import type { Connection, SessionDeps } from './connection';
+import { type Connection, DONE, type SessionDeps } from './connection';
 import { presenceCommand } from './presence-commands';
 
 /** The commands' names in logs, by opcode. */
@@ -36,9 +36,6 @@ function failed(conn: Connection, cmd: ClientCommand | null, err: unknown): void
   if (cmd === null) conn.internalError(null, null, null, err);
   else conn.internalError(cmd.id, COMMAND_NAMES[cmd.op], 'channel' in cmd ? cmd.channel : null, err);
 }
-
-/** The settled result of a command answered synchronously. */
-const DONE: Promise<void> = Promise.resolve();
 
 /**
  * Runs one decoded command of a connection; every command is answered by exactly one reply.

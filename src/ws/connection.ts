@@ -56,8 +56,8 @@ export interface SessionDeps {
   readonly presence: PresenceService | null;
 }
 
-/** The settled result of a command answered synchronously. */
-const DONE: Promise<void> = Promise.resolve();
+/** The settled result of a command answered synchronously (the commands' shared return value). */
+export const DONE: Promise<void> = Promise.resolve();
 
 /**
  * One client's session: its subscriptions and the subscribes still pending, its counters, its
@@ -341,7 +341,7 @@ export class Connection implements CatchUpSocket, Expiring {
   /** Marks this connection present on `channel` when it has presence; resolves once join/leave events (when asked for) flow. */
   private present(channel: string, listen: boolean): Promise<void> {
     const service = this.deps.presence;
-    if (service === null || !service.covers(channel)) return Promise.resolve();
+    if (service === null || !service.covers(channel)) return DONE;
     this.presenceState ??= new SessionPresence(service);
     return this.presenceState.present(channel, this.access.subject, this.access.info, listen, this.socket);
   }

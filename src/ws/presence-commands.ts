@@ -1,5 +1,5 @@
 import { ErrorCode } from '../protocol/opcodes';
-import type { Connection, SessionDeps } from './connection';
+import { type Connection, DONE, type SessionDeps } from './connection';
 
 /**
  * The presence commands: `[6, id, channel]` answers `{client, entries}` (this connection's client
@@ -11,11 +11,11 @@ export function presenceCommand(deps: SessionDeps, conn: Connection, id: number,
   const service = deps.presence;
   if (!conn.access.canSubscribe(channel)) {
     conn.replyError(id, ErrorCode.Forbidden, `not allowed to subscribe to ${channel}, so not to read its presence`);
-    return Promise.resolve();
+    return DONE;
   }
   if (service === null || !service.covers(channel)) {
     conn.replyError(id, ErrorCode.PresenceDisabled, `${channel} is outside --presence-namespaces: it has no presence`);
-    return Promise.resolve();
+    return DONE;
   }
   const failed = (err: Error): void => conn.replyError(id, ErrorCode.BrokerUnavailable, `presence could not be read: ${err.message}`);
   if (countsOnly) return service.counts(channel).then((counts) => conn.reply(id, counts), failed);
