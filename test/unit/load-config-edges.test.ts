@@ -6,23 +6,12 @@ import { test } from 'node:test';
 import { clusterNode } from '../../src/config/cluster-nodes';
 import { ConfigError } from '../../src/config/config-error';
 import { loadConfig } from '../../src/config/load-config';
-import type { Options } from '../../src/config/options';
+import { configRefused as refused, configRun as run } from '../helpers/config-calls';
 
 // Values at the edges of their kinds: booleans, cluster nodes, presence prefixes, trusted
 // networks, JSON types where strings or integers are expected, and the cross-option rules
 // that depend on another option.
 
-const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Readonly<Options> => {
-  const request = loadConfig(argv, env);
-  assert.equal(request.kind, 'run');
-  return (request as { options: Readonly<Options> }).options;
-};
-const refused = (argv: string[], env: NodeJS.ProcessEnv, option: string, message: string): void => {
-  assert.throws(
-    () => loadConfig(argv, env),
-    (err: unknown) => err instanceof ConfigError && err.name === 'ConfigError' && err.option === option && err.message === message,
-  );
-};
 const dir = mkdtempSync(join(tmpdir(), 'bc-config-edges-'));
 const configFile = (name: string, content: unknown): string => {
   const path = join(dir, name);

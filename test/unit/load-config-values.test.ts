@@ -5,19 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error';
 import { CONFIG_ENV, CONFIG_FLAG, loadConfig } from '../../src/config/load-config';
-import { OPTION_SPECS, type Options } from '../../src/config/options';
+import { OPTION_SPECS } from '../../src/config/options';
+import { configRefused as refusedExactly, configRun as run } from '../helpers/config-calls';
 
-const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Readonly<Options> => {
-  const request = loadConfig(argv, env);
-  assert.equal(request.kind, 'run');
-  return (request as { options: Readonly<Options> }).options;
-};
-const refusedExactly = (argv: string[], env: NodeJS.ProcessEnv, option: string, message: string): void => {
-  assert.throws(
-    () => loadConfig(argv, env),
-    (err: unknown) => err instanceof ConfigError && err.option === option && err.message === message,
-  );
-};
 const dir = mkdtempSync(join(tmpdir(), 'bc-config-values-'));
 const file = (name: string, content: string): string => {
   const path = join(dir, name);

@@ -4,19 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { helpText } from '../../src/cli/help';
-import { ConfigError } from '../../src/config/config-error';
 import { loadConfig } from '../../src/config/load-config';
-import { OPTION_SPECS, defaultOptions, type Options } from '../../src/config/options';
-
-function run(argv: string[], env: NodeJS.ProcessEnv = {}): Readonly<Options> {
-  const request = loadConfig(argv, env);
-  assert.equal(request.kind, 'run');
-  return (request as { options: Readonly<Options> }).options;
-}
-
-function refused(argv: string[], env: NodeJS.ProcessEnv, option: string, message: RegExp): void {
-  assert.throws(() => loadConfig(argv, env), (err: unknown) => err instanceof ConfigError && err.option === option && message.test(err.message));
-}
+import { OPTION_SPECS, defaultOptions } from '../../src/config/options';
+import { configRefused as refused, configRun as run } from '../helpers/config-calls';
 
 function tempFile(content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'bc-config-')), 'config.json');

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { helpText } from '../../src/cli/help';
 import { ConfigError } from '../../src/config/config-error';
-import { loadConfig } from '../../src/config/load-config';
-import type { Options } from '../../src/config/options';
-
-const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Readonly<Options> => {
-  const request = loadConfig(argv, env);
-  assert.equal(request.kind, 'run');
-  return (request as { options: Readonly<Options> }).options;
-};
+import { configRun as run } from '../helpers/config-calls';
 
 test('presence is off by default; --presence-namespaces, --presence-ttl and --presence-info-claim set it up', () => {
   const defaults = run([]);
