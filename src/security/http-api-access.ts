@@ -1,6 +1,5 @@
 import { Failures, type HttpFailure } from '../protocol/errors';
 import type { ApiKeys } from './api-keys';
-import { peerAddress } from './peer-address';
 import type { TrustedNetworks } from './trusted-networks';
 
 /** A refused HTTP API request: the catalogued failure (status, JSON `error`), the message and headers. */
@@ -34,8 +33,9 @@ export class HttpApiAccess {
       if (verdict === 'missing') return { failure: Failures.unauthorized.http, message: 'this API needs a key: send Authorization: Bearer <key>', headers: BEARER };
       return { failure: Failures.forbiddenKey.http, message: 'the API key is not valid', headers: {} };
     }
-    const peer = peerAddress(remoteAddress());
-    if (peer !== null && this.networks.contains(peer)) return null;
+    const raw = remoteAddress();
+    const { peer, trusted } = this.networks.judge(typeof raw === 'string' ? raw : Buffer.from(raw).toString('latin1'));
+    if (trusted) return null;
     const networks = this.networks.entries.length === 0 ? 'none' : this.networks.entries.join(',');
     return {
       failure: Failures.untrustedNetwork.http,

@@ -67,6 +67,8 @@ export class TrustedNetworks {
   /** True when some entry reaches beyond loopback. */
   readonly beyondLoopback: boolean;
   private readonly list = new BlockList();
+  /** The verdicts of recent peers by the text uWS gives (emptied when it holds PEER_VERDICTS). */
+  private readonly verdicts = new Map<string, PeerVerdict>();
 
   /** Throws ConfigError naming --trusted-networks on an invalid entry. */
   constructor(entries: readonly string[]) {
@@ -87,4 +89,29 @@ export class TrustedNetworks {
   contains(peer: PeerAddress): boolean {
     return this.list.check(peer.address, peer.family);
   }
+
+  /**
+   * Judges a peer from the text uWS gives for it (`getRemoteAddressAsText`): its address and
+   * whether it lies inside the networks. A backend calls from the same few addresses, so the
+   * verdicts of the last PEER_VERDICTS distinct texts are kept instead of parsed again.
+   */
+  judge(text: string): PeerVerdict {
+    let verdict = this.verdicts.get(text);
+    if (verdict === undefined) {
+      const peer = peerAddress(text);
+      verdict = { peer, trusted: peer !== null && this.contains(peer) };
+      if (this.verdicts.size >= PEER_VERDICTS) this.verdicts.clear();
+      this.verdicts.set(text, verdict);
+    }
+    return verdict;
+  }
 }
+
+/** A peer as `TrustedNetworks.judge` found it: its address (null: the text is no IP address) and whether it is trusted. */
+export interface PeerVerdict {
+  readonly peer: PeerAddress | null;
+  readonly trusted: boolean;
+}
+
+/** Most distinct peer texts whose verdicts a TrustedNetworks keeps (then it forgets them all and starts again). */
+export const PEER_VERDICTS = 1024;

@@ -7,7 +7,7 @@ import { Access, NO_TOKEN_GRANTS } from '../../src/security/access';
 import { ChannelPatterns } from '../../src/security/channel-patterns';
 import { findInsecureSettings } from '../../src/security/insecure-settings';
 import { peerAddress } from '../../src/security/peer-address';
-import { DEFAULT_TRUSTED_NETWORKS, TrustedNetworks, isLoopbackHost, networkProblem } from '../../src/security/trusted-networks';
+import { DEFAULT_TRUSTED_NETWORKS, PEER_VERDICTS, TrustedNetworks, isLoopbackHost, networkProblem } from '../../src/security/trusted-networks';
 
 test('peer addresses as uWS gives them: IPv4, expanded IPv6, IPv4-mapped IPv6 (as IPv4), garbage', () => {
   assert.deepEqual(peerAddress('127.0.0.2'), { address: '127.0.0.2', family: 'ipv4' });
@@ -35,6 +35,22 @@ test('trusted networks: the defaults are loopback; CIDR, single addresses and ma
   assert.equal(new TrustedNetworks([]).contains(peerAddress('127.0.0.1')!), false, 'empty: nobody');
   assert.equal(new TrustedNetworks(['127.0.0.0/7']).beyondLoopback, true, '/7 reaches 126.x');
   assert.equal(new TrustedNetworks(['::ffff:127.0.0.0/104', '127.1.0.0/16']).beyondLoopback, false);
+});
+
+test('judging peers from uWS text: the same verdicts as parsing each time, also once the kept verdicts are forgotten', () => {
+  const networks = new TrustedNetworks(['10.1.0.0/16', '::1']);
+  const expect = (text: string): { peer: ReturnType<typeof peerAddress>; trusted: boolean } => {
+    const peer = peerAddress(text);
+    return { peer, trusted: peer !== null && networks.contains(peer) };
+  };
+  const texts = ['10.1.0.9', '10.2.0.9', '0000:0000:0000:0000:0000:0000:0000:0001', '0000:0000:0000:0000:0000:ffff:0a01:0002', 'garbage', ''];
+  for (let round = 0; round < 2; round++) for (const text of texts) assert.deepEqual(networks.judge(text), expect(text), `${text} (round ${round})`);
+  // More distinct peers than are kept: every verdict stays right while the kept ones are dropped and rebuilt.
+  for (let i = 0; i < PEER_VERDICTS * 2 + 10; i++) {
+    const text = `10.${i % 4}.${(i >> 8) & 255}.${i & 255}`;
+    assert.equal(networks.judge(text).trusted, i % 4 === 1, text);
+  }
+  for (const text of texts) assert.deepEqual(networks.judge(text), expect(text), `${text} after many peers`);
 });
 
 test('invalid entries are refused with the option named', () => {
