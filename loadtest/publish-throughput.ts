@@ -2,7 +2,8 @@
  * HTTP publish throughput, side by side in one run: for each server (memory broker, Redis with
  * history; optionally an older build given by --before-dist), autocannon sends single publishes
  * (POST /v1/channels/{channel}/publish) and batches (POST /v1/publish, --batch items per request,
- * msgpack body), one after another, repeated and interleaved. Prints requests/s, publications/s
+ * msgpack body), one after another, repeated and interleaved; each measurement follows --warmup
+ * seconds of the same load on the same server (a fresh process compiles its code meanwhile). Prints requests/s, publications/s
  * and server and Redis CPU µs per publication (from /proc), as medians with min-max, and ratios.
  * Nobody subscribes: this measures the publish path up to the broker. With --keys, the same
  * requests again with an idempotency key on every publication (a fresh one each: every one is
@@ -24,6 +25,7 @@ import { makePayload, stampPayload } from './protocol/payload.js';
 const USAGE = `usage: publish-throughput [options]
   --connections N   autocannon connections (default 16)
   --duration S      seconds per measurement (default 5)
+  --warmup S        seconds of the same load before each measurement, not counted (default 2)
   --repeat N        rounds, interleaved (default 3)
   --batch N         publications per batch request (default 100; 0: no batch runs)
   --size N          publication bytes (default 64)
@@ -51,9 +53,10 @@ const fmt = (xs: number[], digits = 0): string => {
 };
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2), ['connections', 'duration', 'repeat', 'batch', 'size', 'before-dist'], ['keys'], USAGE);
+  const f = parseFlags(process.argv.slice(2), ['connections', 'duration', 'warmup', 'repeat', 'batch', 'size', 'before-dist'], ['keys'], USAGE);
   const connections = num(f, 'connections', 16, 1, 1000);
   const duration = num(f, 'duration', 5, 1, 120);
+  const warmup = num(f, 'warmup', 2, 0, 60);
   const repeat = num(f, 'repeat', 3, 1, 20);
   const batchSize = num(f, 'batch', 100, 0, 10_000);
   const size = num(f, 'size', 64, 1, 65536);
@@ -93,26 +96,30 @@ async function main(): Promise<void> {
         for (const mode of modes) {
           const row = rows.find((r) => r.server === s.name && r.mode === mode);
           if (row === undefined) continue;
-          const cpu0 = cpuTimeUs(server.pid);
-          const r0 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
           const single = mode.startsWith('single');
           const keyed = mode.endsWith('+key');
-          const result = await autocannon({
-            url: single ? `http://127.0.0.1:${port}/v1/channels/lt.0/publish` : `http://127.0.0.1:${port}/v1/publish`,
-            method: 'POST',
-            headers: { 'content-type': single ? 'application/octet-stream' : 'application/msgpack' },
-            body: single ? payload : batchBody,
-            connections,
-            duration,
-            ...(keyed && {
-              requests: [
-                {
-                  setupRequest: (req) =>
-                    single ? { ...req, headers: { ...req.headers, 'idempotency-key': `${run}-${nextKey++}` } } : { ...req, body: keyedBatch() },
-                },
-              ],
-            }),
-          });
+          const load = (seconds: number): ReturnType<typeof autocannon> =>
+            autocannon({
+              url: single ? `http://127.0.0.1:${port}/v1/channels/lt.0/publish` : `http://127.0.0.1:${port}/v1/publish`,
+              method: 'POST',
+              headers: { 'content-type': single ? 'application/octet-stream' : 'application/msgpack' },
+              body: single ? payload : batchBody,
+              connections,
+              duration: seconds,
+              ...(keyed && {
+                requests: [
+                  {
+                    setupRequest: (req) =>
+                      single ? { ...req, headers: { ...req.headers, 'idempotency-key': `${run}-${nextKey++}` } } : { ...req, body: keyedBatch() },
+                  },
+                ],
+              }),
+            });
+          // Unmeasured: the server's code is compiled and its connections open before the clock starts.
+          if (warmup > 0) await load(warmup);
+          const cpu0 = cpuTimeUs(server.pid);
+          const r0 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
+          const result = await load(duration);
           const cpu = cpuTimeUs(server.pid) - cpu0;
           const redisCpu = redis === undefined ? 0 : cpuTimeUs(redis.pid) - r0;
           const ok = result.requests.total - result.non2xx;
