@@ -3,10 +3,20 @@ import type { MessageHandler } from '../broker/broker';
 /** Consecutive empty windows after which a channel's window closes (its next publication then goes out at once). */
 export const EMPTY_WINDOWS_BEFORE_CLOSE = 8;
 
+/**
+ * Publications uWS holds for one subscriber before it writes them: its TopicTree keeps at most 32
+ * per subscriber and writes them out (one socket write) when a 33rd arrives. A window hands a
+ * channel's publications over as soon as it has gathered this many: gathering more would only
+ * split them over two writes per subscriber, 32 and the rest.
+ */
+export const FRAMES_PER_WRITE = 32;
+
 /** One channel's open window: what it gathered, and how many windows in a row it gathered nothing. */
 interface ChannelWindow {
   queue: Buffer[];
   emptyWindows: number;
+  /** This window handed over a full queue before its end (it was not empty). */
+  handedOver: boolean;
 }
 
 /**
@@ -23,6 +33,9 @@ interface ChannelWindow {
  * at the end of that iteration, which takes long under load, and a window measured from before
  * those writes would end as soon as they are done, gathering nothing. Opened afterwards, it lasts
  * `windowMs` of loop time in which requests and Redis replies keep flowing.
+ *
+ * A window that gathers FRAMES_PER_WRITE publications hands them over at once instead of waiting
+ * for its end: uWS writes at most that many to a subscriber in one write.
  *
  * A channel's window stays open through up to EMPTY_WINDOWS_BEFORE_CLOSE - 1 empty windows in a
  * row: at a steady rate near one publication per window, a single empty window is common, and
@@ -49,11 +62,23 @@ export class FanoutWindow {
     const window = this.open.get(channel);
     if (window !== undefined) {
       window.queue.push(envelope);
+      if (window.queue.length >= FRAMES_PER_WRITE) {
+        window.handedOver = true;
+        this.handOver(channel, window);
+      }
       return;
     }
     this.deliver(channel, envelope);
-    this.open.set(channel, { queue: [], emptyWindows: 0 });
+    this.open.set(channel, { queue: [], emptyWindows: 0, handedOver: false });
     if (this.timer === null) this.afterFanout();
+  }
+
+  /** Delivers what `window` gathered; it stays open (a full one is not an empty one). */
+  private handOver(channel: string, window: ChannelWindow): void {
+    const queue = window.queue;
+    window.queue = [];
+    window.emptyWindows = 0;
+    for (const envelope of queue) this.deliver(channel, envelope);
   }
 
   /** The next window starts in the loop iteration after this one's fan-out (after uWS's writes). */
@@ -72,15 +97,15 @@ export class FanoutWindow {
     this.timer = null;
     let delivered = false;
     for (const [channel, window] of this.open) {
-      const queue = window.queue;
-      if (queue.length === 0) {
-        if (++window.emptyWindows >= EMPTY_WINDOWS_BEFORE_CLOSE) this.open.delete(channel);
+      const handedOver = window.handedOver;
+      window.handedOver = false;
+      if (window.queue.length === 0) {
+        if (handedOver) window.emptyWindows = 0;
+        else if (++window.emptyWindows >= EMPTY_WINDOWS_BEFORE_CLOSE) this.open.delete(channel);
         continue;
       }
-      window.emptyWindows = 0;
-      window.queue = [];
       delivered = true;
-      for (const envelope of queue) this.deliver(channel, envelope);
+      this.handOver(channel, window);
     }
     // a publication on a new channel during the fan-out already started the next window
     if (this.timer !== null || this.open.size === 0) return;

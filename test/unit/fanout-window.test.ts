@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it, mock } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EMPTY_WINDOWS_BEFORE_CLOSE, FanoutWindow } from '../../src/hub/fanout-window';
+import { EMPTY_WINDOWS_BEFORE_CLOSE, FRAMES_PER_WRITE, FanoutWindow } from '../../src/hub/fanout-window';
 
 /** Waits (polling, at most 5 s) until `check` holds: the order of events is asserted, never their timing. */
 async function until(what: string, check: () => boolean): Promise<void> {
@@ -177,6 +177,41 @@ describe('FanoutWindow', () => {
       assert.equal(seen.at(-1), 'busy:last');
     });
   });
+  it('hands a channel over as soon as it gathered FRAMES_PER_WRITE (what uWS writes at once), the rest at the end; a window that did counts as busy', async () => {
+    await withMockTimers(async () => {
+      const { seen, window } = recorder();
+      const w = window(1);
+      w.accept('a', Buffer.from('first'));
+      w.accept('b', Buffer.from('first'));
+      mock.timers.tick(0);
+      const sent = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `a:${from + i}`);
+      for (let i = 0; i < FRAMES_PER_WRITE - 1; i++) w.accept('a', Buffer.from(String(i)));
+      w.accept('b', Buffer.from('x'));
+      assert.deepEqual(seen, ['a:first', 'b:first'], 'one short of a full write: all wait');
+      w.accept('a', Buffer.from(String(FRAMES_PER_WRITE - 1)));
+      assert.deepEqual(seen, ['a:first', 'b:first', ...sent(0, FRAMES_PER_WRITE)], 'a full write goes at once, in order; b waits for the end');
+      for (let i = FRAMES_PER_WRITE; i < FRAMES_PER_WRITE + 3; i++) w.accept('a', Buffer.from(String(i)));
+      await windowTime();
+      assert.deepEqual(seen, ['a:first', 'b:first', ...sent(0, FRAMES_PER_WRITE), 'a:32', 'a:33', 'a:34', 'b:x'], 'the rest at the end');
+      // Windows whose publications all went out early are not empty ones: the channel stays open.
+      for (let window = 0; window < EMPTY_WINDOWS_BEFORE_CLOSE + 2; window++) {
+        mock.timers.tick(0);
+        for (let i = 0; i < FRAMES_PER_WRITE; i++) w.accept('a', Buffer.from('n'));
+        await windowTime();
+        assert.equal(w.isOpen('a'), true, `a open after ${window + 1} full window(s)`);
+      }
+      assert.equal(seen.filter((s) => s === 'a:n').length, FRAMES_PER_WRITE * (EMPTY_WINDOWS_BEFORE_CLOSE + 2));
+      assert.equal(w.isOpen('b'), false, 'b closed after its empty windows');
+      // After the last full window, empty ones are counted from the next.
+      mock.timers.tick(0);
+      for (let empty = 1; empty < EMPTY_WINDOWS_BEFORE_CLOSE; empty++) await windowTime();
+      assert.equal(w.isOpen('a'), true, `a open after ${EMPTY_WINDOWS_BEFORE_CLOSE - 1} empty windows`);
+      await windowTime();
+      assert.equal(w.isOpen('a'), false);
+      w.drain();
+    });
+  });
+
   it('a drained window leaves no timer behind: a window opened after drain() lasts its full time', async () => {
     await withMockTimers(async () => {
       const { seen, window } = recorder();
