@@ -115,7 +115,7 @@ async function main(): Promise<void> {
                 ],
               }),
             });
-          // Unmeasured: the server's code is compiled and its connections open before the clock starts.
+          // Unmeasured: the server's code is compiled before the clock starts.
           if (warmup > 0) await load(warmup);
           const cpu0 = cpuTimeUs(server.pid);
           const r0 = redis === undefined ? 0 : cpuTimeUs(redis.pid);

@@ -5,9 +5,11 @@ export const EMPTY_WINDOWS_BEFORE_CLOSE = 8;
 
 /**
  * Publications uWS holds for one subscriber before it writes them: its TopicTree keeps at most 32
- * per subscriber and writes them out (one socket write) when a 33rd arrives. A window hands a
- * channel's publications over as soon as it has gathered this many: gathering more would only
- * split them over two writes per subscriber, 32 and the rest.
+ * per subscriber (over all the topics it is subscribed to) and writes them out (one socket write)
+ * when a 33rd arrives. A window hands a channel's publications over as soon as it has gathered
+ * this many: gathering more would only split them over two writes per subscriber, 32 and the
+ * rest. A rule of thumb, not exact: a subscriber of several busy channels, or one that got the
+ * publication that opened the window in the same turn, may still see a 32 and the rest.
  */
 export const FRAMES_PER_WRITE = 32;
 
@@ -100,8 +102,8 @@ export class FanoutWindow {
       const handedOver = window.handedOver;
       window.handedOver = false;
       if (window.queue.length === 0) {
-        if (handedOver) window.emptyWindows = 0;
-        else if (++window.emptyWindows >= EMPTY_WINDOWS_BEFORE_CLOSE) this.open.delete(channel);
+        // handOver reset the count; a window that handed over is not an empty one
+        if (!handedOver && ++window.emptyWindows >= EMPTY_WINDOWS_BEFORE_CLOSE) this.open.delete(channel);
         continue;
       }
       delivered = true;

@@ -67,7 +67,7 @@ export class TrustedNetworks {
   /** True when some entry reaches beyond loopback. */
   readonly beyondLoopback: boolean;
   private readonly list = new BlockList();
-  /** The verdicts of recent peers by the text uWS gives (emptied when it holds PEER_VERDICTS). */
+  /** The verdicts of recent peers by the text uWS gives (emptied when it holds PEER_VERDICTS); valid because `list` never changes after the constructor. */
   private readonly verdicts = new Map<string, PeerVerdict>();
 
   /** Throws ConfigError naming --trusted-networks on an invalid entry. */
@@ -90,6 +90,11 @@ export class TrustedNetworks {
     return this.list.check(peer.address, peer.family);
   }
 
+  /** How many peer verdicts are kept now (at most PEER_VERDICTS). */
+  get keptVerdicts(): number {
+    return this.verdicts.size;
+  }
+
   /**
    * Judges a peer from the text uWS gives for it (`getRemoteAddressAsText`): its address and
    * whether it lies inside the networks. A backend calls from the same few addresses, so the
@@ -99,7 +104,8 @@ export class TrustedNetworks {
     let verdict = this.verdicts.get(text);
     if (verdict === undefined) {
       const peer = peerAddress(text);
-      verdict = { peer, trusted: peer !== null && this.contains(peer) };
+      // Frozen: every later request from this peer gets the same object.
+      verdict = Object.freeze({ peer: peer === null ? null : Object.freeze(peer), trusted: peer !== null && this.contains(peer) });
       if (this.verdicts.size >= PEER_VERDICTS) this.verdicts.clear();
       this.verdicts.set(text, verdict);
     }
@@ -109,7 +115,7 @@ export class TrustedNetworks {
 
 /** A peer as `TrustedNetworks.judge` found it: its address (null: the text is no IP address) and whether it is trusted. */
 export interface PeerVerdict {
-  readonly peer: PeerAddress | null;
+  readonly peer: Readonly<PeerAddress> | null;
   readonly trusted: boolean;
 }
 

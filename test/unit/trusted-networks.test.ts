@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { BlockList } from 'node:net';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error';
 import { defaultOptions, type Options } from '../../src/config/options';
@@ -51,6 +52,22 @@ test('judging peers from uWS text: the same verdicts as parsing each time, also 
     assert.equal(networks.judge(text).trusted, i % 4 === 1, text);
   }
   for (const text of texts) assert.deepEqual(networks.judge(text), expect(text), `${text} after many peers`);
+  assert.ok(networks.keptVerdicts <= PEER_VERDICTS, `kept ${networks.keptVerdicts} verdicts`);
+  assert.ok(networks.keptVerdicts >= texts.length, 'the recent ones are kept');
+});
+
+test('a peer judged again is not matched again; its verdict cannot be changed', (t) => {
+  const networks = new TrustedNetworks(['10.1.0.0/16']);
+  const check = t.mock.method(BlockList.prototype, 'check');
+  const first = networks.judge('10.1.0.9');
+  const matched = check.mock.callCount();
+  assert.ok(matched >= 1);
+  for (let i = 0; i < 5; i++) assert.equal(networks.judge('10.1.0.9'), first);
+  assert.equal(check.mock.callCount(), matched, 'kept, not matched again');
+  assert.throws(() => {
+    (first.peer as { address: string }).address = '10.9.9.9';
+  }, TypeError);
+  assert.equal(networks.judge('10.1.0.9').peer?.address, '10.1.0.9');
 });
 
 test('invalid entries are refused with the option named', () => {
