@@ -3,8 +3,10 @@
  * history; optionally an older build given by --before-dist), autocannon sends single publishes
  * (POST /v1/channels/{channel}/publish) and batches (POST /v1/publish, --batch items per request,
  * msgpack body), one after another, repeated and interleaved; each measurement follows --warmup
- * seconds of the same load on the same server (a fresh process compiles its code meanwhile). Prints requests/s, publications/s
- * and server and Redis CPU µs per publication (from /proc), as medians with min-max, and ratios.
+ * seconds of the same load on the same server (a fresh process compiles its code meanwhile).
+ * Prints requests/s, publications/s and server and Redis CPU µs per publication (from /proc), as
+ * medians with min-max, and ratios, and how busy the server, Redis and autocannon (this process)
+ * kept one core each: which ran out.
  * Nobody subscribes: this measures the publish path up to the broker. With --keys, the same
  * requests again with an idempotency key on every publication (a fresh one each: every one is
  * published), to set the cost of keys beside publications without.
@@ -42,6 +44,10 @@ interface Row {
   pubPerSec: number[];
   serverUs: number[];
   redisUs: number[];
+  /** Share of one core each process was busy while measured (%): server, Redis, this process (autocannon). */
+  serverBusy: number[];
+  redisBusy: number[];
+  loadBusy: number[];
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -83,7 +89,8 @@ async function main(): Promise<void> {
   // The before build knows no idempotency keys: its rows are the runs without.
   for (const s of servers)
     for (const mode of modes)
-      if (!(mode.endsWith('+key') && s.name.endsWith('(before)'))) rows.push({ server: s.name, mode, reqPerSec: [], pubPerSec: [], serverUs: [], redisUs: [] });
+      if (!(mode.endsWith('+key') && s.name.endsWith('(before)')))
+        rows.push({ server: s.name, mode, reqPerSec: [], pubPerSec: [], serverUs: [], redisUs: [], serverBusy: [], redisBusy: [], loadBusy: [] });
   for (let round = 0; round < repeat; round++) {
     for (const s of servers) {
       let redis: TestRedis | undefined;
@@ -119,9 +126,17 @@ async function main(): Promise<void> {
           if (warmup > 0) await load(warmup);
           const cpu0 = cpuTimeUs(server.pid);
           const r0 = redis === undefined ? 0 : cpuTimeUs(redis.pid);
+          const wall0 = performance.now();
+          const load0 = process.cpuUsage();
           const result = await load(duration);
+          const wallUs = (performance.now() - wall0) * 1000;
+          const loadUsage = process.cpuUsage(load0);
           const cpu = cpuTimeUs(server.pid) - cpu0;
           const redisCpu = redis === undefined ? 0 : cpuTimeUs(redis.pid) - r0;
+          // Which resource ran out: a process near 100% of a core, or all of them near the machine's cores.
+          row.serverBusy.push((100 * cpu) / wallUs);
+          row.redisBusy.push((100 * redisCpu) / wallUs);
+          row.loadBusy.push((100 * (loadUsage.user + loadUsage.system)) / wallUs);
           const ok = result.requests.total - result.non2xx;
           const pubs = ok * (single ? 1 : batchSize);
           row.reqPerSec.push(ok / duration);
@@ -130,7 +145,8 @@ async function main(): Promise<void> {
           row.redisUs.push(pubs > 0 ? redisCpu / pubs : 0);
           process.stdout.write(
             `round ${round + 1} ${s.name} ${mode}: ${Math.round(ok / duration)} req/s, ${Math.round(pubs / duration)} pub/s, ` +
-              `server ${(cpu / Math.max(1, pubs)).toFixed(2)} µs/pub, redis ${(redisCpu / Math.max(1, pubs)).toFixed(2)} µs/pub, non-2xx ${result.non2xx}, errors ${result.errors}\n`,
+              `server ${(cpu / Math.max(1, pubs)).toFixed(2)} µs/pub, redis ${(redisCpu / Math.max(1, pubs)).toFixed(2)} µs/pub, ` +
+              `busy % server/redis/autocannon ${row.serverBusy.at(-1)!.toFixed(0)}/${row.redisBusy.at(-1)!.toFixed(0)}/${row.loadBusy.at(-1)!.toFixed(0)}, non-2xx ${result.non2xx}, errors ${result.errors}\n`,
           );
         }
       } finally {
@@ -141,14 +157,14 @@ async function main(): Promise<void> {
   }
   const memorySingle = rows.find((r) => r.server === 'memory' && r.mode === 'single');
   process.stdout.write(
-    `\n| server | request | req/s | publications/s | × memory single | × its single | server CPU µs/pub | Redis CPU µs/pub |\n|---|---|---:|---:|---:|---:|---:|---:|\n`,
+    `\n| server | request | req/s | publications/s | × memory single | × its single | server CPU µs/pub | Redis CPU µs/pub | busy % of a core: server / Redis / autocannon |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n`,
   );
   for (const r of rows) {
     const ratio = memorySingle === undefined ? 0 : median(r.pubPerSec) / median(memorySingle.pubPerSec);
     const single = rows.find((x) => x.server === r.server && x.mode === 'single');
     const own = single === undefined ? 0 : median(r.pubPerSec) / median(single.pubPerSec);
     process.stdout.write(
-      `| ${r.server} | ${r.mode.startsWith('single') ? 'single' : `batch of ${batchSize}`}${r.mode.endsWith('+key') ? ', a key each' : ''} | ${fmt(r.reqPerSec)} | ${fmt(r.pubPerSec)} | ${ratio.toFixed(2)} | ${own.toFixed(2)} | ${fmt(r.serverUs, 2)} | ${fmt(r.redisUs, 2)} |\n`,
+      `| ${r.server} | ${r.mode.startsWith('single') ? 'single' : `batch of ${batchSize}`}${r.mode.endsWith('+key') ? ', a key each' : ''} | ${fmt(r.reqPerSec)} | ${fmt(r.pubPerSec)} | ${ratio.toFixed(2)} | ${own.toFixed(2)} | ${fmt(r.serverUs, 2)} | ${fmt(r.redisUs, 2)} | ${median(r.serverBusy).toFixed(0)} / ${median(r.redisBusy).toFixed(0)} / ${median(r.loadBusy).toFixed(0)} |\n`,
     );
   }
 }
