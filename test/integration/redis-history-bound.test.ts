@@ -14,7 +14,7 @@ const NODE_ENTRIES = 100;
 describe('Redis history streams stay bounded', { timeout: 60_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('single publishes (sharing script calls) and batch publishes trim the stream to about the history size', async () => {
+  test('single publishes (sharing script calls) and batch publishes trim the stream to about the history size', { timeout: 60_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const size = 50;
