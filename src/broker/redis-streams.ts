@@ -37,24 +37,16 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
-/** The publications of one channel waiting to be sent, and how many script calls of it are unanswered. */
+/** The publications of one channel waiting to be sent, and whether a script call of it is unanswered. */
 interface ChannelQueue {
   waiting: Waiting[];
-  inFlight: number;
+  inFlight: boolean;
   /** Listed in `due` for the end of this turn. */
   due: boolean;
 }
 
 /** Most publications one script call carries (the rest go in the next call). */
 export const MAX_SCRIPT_BATCH = 512;
-
-/**
- * Script calls of one channel unanswered at a time on one Redis: its one publisher connection
- * runs them in the order sent, so offsets follow call order, and a second call overlaps the
- * first's round trip (+5-10% single publishes, docs/BENCHMARKS.md run T). On a Redis Cluster one:
- * a redirected call is sent again, and two could then run out of order.
- */
-export const CALLS_IN_FLIGHT_ONE_REDIS = 2;
 
 /** Most data bytes one script call carries, unless a single publication is larger. */
 export const MAX_SCRIPT_BATCH_BYTES = 512 * 1024;
@@ -82,12 +74,12 @@ function takeBatch(waiting: Waiting[]): Waiting[] {
  * Publishing and history reads on one Redis or a Redis Cluster: offset, history and (S)PUBLISH
  * in one Lua script call; plain (S)PUBLISH for channels that keep no history. On a cluster every
  * name of a channel carries its partition tag (`ClusterKeys`), so each script runs on the master
- * of the channel's slot. Each channel has at most CALLS_IN_FLIGHT_ONE_REDIS script calls
- * unanswered on one Redis (one on a cluster): publications made meanwhile (concurrent HTTP
- * requests) wait for an answer and then go together in the next call (the batch script: each
- * keeps its own offset, in call order). A publication on a channel with a call free is sent at
- * the end of its event-loop turn, with the others of that turn, so a low rate pays no extra
- * latency while a high one costs Redis a call per round trip instead of one per publication.
+ * of the channel's slot. Each channel has at most one script call unanswered: publications made
+ * meanwhile (concurrent HTTP requests) wait for its answer and then go together in the next call
+ * (the batch script: each keeps its own offset, in call order). A publication on an idle channel
+ * is sent at the end of its event-loop turn, with the others of that turn, so a low rate pays no
+ * extra latency while a high one costs Redis one call per round trip instead of one per
+ * publication.
  */
 export class RedisStreams {
   private readonly scripted: ScriptedRedis;
@@ -102,8 +94,6 @@ export class RedisStreams {
   private epochCandidate = newEpoch();
 
   private readonly names: StreamNames;
-  /** Script calls of one channel unanswered at a time: CALLS_IN_FLIGHT_ONE_REDIS on one Redis, 1 on a cluster. */
-  private readonly callsInFlight: number;
 
   /**
    * `names`: a key prefix (one Redis: `<prefix>h:<channel>`, …, PUBLISH) or the names of a Redis
@@ -121,7 +111,6 @@ export class RedisStreams {
   ) {
     this.names = typeof names === 'string' ? prefixNames(names) : names;
     const fanout = this.names.fanoutCommand;
-    this.callsInFlight = fanout === 'PUBLISH' ? CALLS_IN_FLIGHT_ONE_REDIS : 1;
     conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: withFanout(PUBLISH_SCRIPT, fanout) });
     conn.defineCommand('bcPublishMany', { numberOfKeys: 2, lua: withFanout(PUBLISH_MANY_SCRIPT, fanout) });
     conn.defineCommand('bcHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
@@ -177,12 +166,12 @@ export class RedisStreams {
     return new Promise<PublishResult[]>((resolve, reject) => {
       let queue = this.queues.get(channel);
       if (queue === undefined) {
-        queue = { waiting: [], inFlight: 0, due: false };
+        queue = { waiting: [], inFlight: false, due: false };
         this.queues.set(channel, queue);
       }
       queue.waiting.push(keys === undefined ? { elements, resolve, reject } : { elements, keys, resolve, reject });
       // While a call is unanswered, its answer sends what waits.
-      if (queue.inFlight >= this.callsInFlight || queue.due) return;
+      if (queue.inFlight || queue.due) return;
       queue.due = true;
       this.due.push(channel);
       if (!this.flushScheduled) {
@@ -201,7 +190,6 @@ export class RedisStreams {
       const queue = this.queues.get(channel);
       if (queue === undefined) continue;
       queue.due = false;
-      // Below the limit here: a channel is due only while a call is free, and an answer since then freed the call it refilled.
       this.send(channel, queue);
     }
   }
@@ -210,10 +198,10 @@ export class RedisStreams {
   private send(channel: string, queue: ChannelQueue): void {
     const batch = takeBatch(queue.waiting);
     if (batch.length === 0) {
-      if (queue.inFlight === 0) this.queues.delete(channel);
+      this.queues.delete(channel);
       return;
     }
-    queue.inFlight++;
+    queue.inFlight = true;
     const elements = batch.length === 1 ? batch[0]!.elements : batch.flatMap((w) => w.elements);
     const call = batch[0]!.keys === undefined ? this.callPlain(channel, elements) : this.callKeyed(channel, batch, elements);
     call.then(
@@ -221,12 +209,12 @@ export class RedisStreams {
         // One result per element, in order.
         let next = 0;
         for (const w of batch) w.resolve(results.slice(next, (next += w.elements.length)));
-        queue.inFlight--;
+        queue.inFlight = false;
         this.send(channel, queue);
       },
       (err: Error) => {
         for (const w of batch) w.reject(err);
-        queue.inFlight--;
+        queue.inFlight = false;
         this.send(channel, queue);
       },
     );

@@ -4,8 +4,7 @@ import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import type { PublishResult } from '../../src/broker/broker';
-import { CALLS_IN_FLIGHT_ONE_REDIS, MAX_SCRIPT_BATCH, RedisStreams } from '../../src/broker/redis-streams';
-import { prefixNames } from '../../src/broker/stream-names';
+import { MAX_SCRIPT_BATCH, RedisStreams } from '../../src/broker/redis-streams';
 import {
   HISTORY_SCRIPT,
   PUBLISH_MANY_SCRIPT,
@@ -62,7 +61,7 @@ function setup(): { conn: FakeConnection; streams: RedisStreams } {
 
 const data = (n: number): Buffer => encodeData(`m${n}`);
 
-describe('RedisStreams: script calls per channel, unanswered and batched', () => {
+describe('RedisStreams: one unanswered script call per channel', () => {
   it('sends the publications of one turn on an idle channel in one call, in order, at the end of the turn', async () => {
     const { conn, streams } = setup();
     const first = streams.publish('c', 'm1');
@@ -89,59 +88,33 @@ describe('RedisStreams: script calls per channel, unanswered and batched', () =>
     assert.deepEqual((await p).position, { offset: 1, epoch: 'E1' });
   });
 
-  it(`up to CALLS_IN_FLIGHT_ONE_REDIS (${CALLS_IN_FLIGHT_ONE_REDIS}) calls unanswered; publications made meanwhile wait for an answer, then go together`, async () => {
-    assert.equal(CALLS_IN_FLIGHT_ONE_REDIS, 2, 'this test is written for two');
+  it('publications made while a call is unanswered wait for its answer, then go together', async () => {
     const { conn, streams } = setup();
     const p1 = streams.publish('c', 'm1');
     await nextTurn();
-    const p2 = streams.publish('c', 'm2');
+    const later = [streams.publish('c', 'm2')];
     await nextTurn();
-    assert.equal(conn.calls.length, 2, 'a second call overlaps the first');
-    assert.deepEqual(conn.calls[1]!.data, [data(2)]);
-    const later = [streams.publish('c', 'm3')];
+    later.push(streams.publish('c', 'm3'));
     await nextTurn();
-    later.push(streams.publish('c', 'm4'));
-    await nextTurn();
-    assert.equal(conn.calls.length, 2, 'no third call while two are unanswered');
+    assert.equal(conn.calls.length, 1, 'no second call while the first is unanswered');
     conn.calls[0]!.answer(1, 'E1');
     assert.deepEqual((await p1).position, { offset: 1, epoch: 'E1' });
-    assert.equal(conn.calls.length, 3, 'the answer sends what waited');
-    assert.deepEqual(conn.calls[2]!.data, [data(3), data(4)]);
-    conn.calls[1]!.answer(2, 'E1');
-    conn.calls[2]!.answer(4, 'E1');
-    assert.deepEqual((await p2).position, { offset: 2, epoch: 'E1' });
+    assert.equal(conn.calls.length, 2, 'the answer sends what waited');
+    assert.deepEqual(conn.calls[1]!.data, [data(2), data(3)]);
+    conn.calls[1]!.answer(3, 'E1');
     assert.deepEqual(
       (await Promise.all(later)).map((r) => r.position),
       [
+        { offset: 2, epoch: 'E1' },
         { offset: 3, epoch: 'E1' },
-        { offset: 4, epoch: 'E1' },
       ],
     );
-    await nextTurn();
-    assert.equal(conn.calls.length, 3, 'nothing waited: no empty call');
     // idle again: the next publication is sent at the end of its turn
-    const p5 = streams.publish('c', 'm5');
+    const p4 = streams.publish('c', 'm4');
     await nextTurn();
-    assert.equal(conn.calls.length, 4);
-    conn.calls[3]!.answer(5, 'E1');
-    assert.deepEqual((await p5).position, { offset: 5, epoch: 'E1' });
-  });
-
-  it('on a Redis Cluster one call per channel is unanswered (a redirected call is sent again)', async () => {
-    const conn = new FakeConnection();
-    const policies = new HistoryPolicies({ historySize: 100, historyTtl: 60, historyNamespaces: 'raw.=0/0' });
-    const names = { ...prefixNames('bc:'), fanoutCommand: 'SPUBLISH' as const };
-    const streams = new RedisStreams(conn as unknown as Redis, names, policies, 300);
-    const p1 = streams.publish('c', 'm1');
-    await nextTurn();
-    const p2 = streams.publish('c', 'm2');
-    await nextTurn();
-    assert.equal(conn.calls.length, 1, 'the second waits for the first');
-    conn.calls[0]!.answer(1, 'E1');
-    assert.deepEqual((await p1).position, { offset: 1, epoch: 'E1' });
-    assert.equal(conn.calls.length, 2);
-    conn.calls[1]!.answer(2, 'E1');
-    assert.deepEqual((await p2).position, { offset: 2, epoch: 'E1' });
+    assert.equal(conn.calls.length, 3);
+    conn.calls[2]!.answer(4, 'E1');
+    assert.deepEqual((await p4).position, { offset: 4, epoch: 'E1' });
   });
 
   it('channels do not wait for each other', async () => {
