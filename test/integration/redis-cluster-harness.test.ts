@@ -146,11 +146,12 @@ test('shardedSubscribers: one subscriber connection per master, one SSUBSCRIBE p
   assert.equal(bySlot.size, 3);
   const soloBySlot = keys.shardChannelsBySlot(channelsOnEveryPartition('solo'));
 
-  // Without shardedSubscribers ioredis sends every SSUBSCRIBE over one connection to one node:
-  // slots of the other shards are refused after redirections.
+  // Without shardedSubscribers ioredis sends SSUBSCRIBEs over one subscriber connection: slots of
+  // other shards are refused after redirections. How many get through depends on which node that
+  // connection reached and on ioredis's slot refreshes meanwhile (one, sometimes two of three), never all.
   const { conn: single } = newCluster(false);
   const outcomes = await Promise.all([...soloBySlot.values()].map((names) => single.ssubscribe(...names).then(() => 'ok', (err: Error) => err.message)));
-  assert.equal(outcomes.filter((o) => o === 'ok').length, 1, outcomes.join(' | '));
+  assert.ok(outcomes.some((o) => o !== 'ok'), outcomes.join(' | '));
   assert.ok(outcomes.filter((o) => o !== 'ok').every((o) => /MOVED/.test(o)), outcomes.join(' | '));
 
   const { conn: sub } = newCluster(true, 'per-shard');

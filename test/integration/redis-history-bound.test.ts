@@ -14,7 +14,7 @@ const NODE_ENTRIES = 100;
 describe('Redis history streams stay bounded', { timeout: 60_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('single publishes (sharing script calls) and batch publishes trim the stream to about the history size', { timeout: 60_000 }, async () => {
+  test('single publishes (one at a time, and many sharing script calls) and batch publishes trim the stream to about the history size', { timeout: 60_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const size = 50;
@@ -28,7 +28,9 @@ describe('Redis history streams stay bounded', { timeout: 60_000 }, () => {
     // Many at once: they go in shared script calls (the batch script).
     for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 200 }, (_, i) => broker.publish('singles', `m${round}-${i}`)));
     for (let round = 0; round < 10; round++) await broker.publishMany('batches', Array.from({ length: 100 }, (_, i) => `b${round}-${i}`));
-    for (const channel of ['singles', 'batches']) {
+    // One at a time: every call is the single-publication script.
+    for (let i = 0; i < 1000; i++) await broker.publish('one-by-one', `o${i}`);
+    for (const channel of ['singles', 'batches', 'one-by-one']) {
       const length = await streamLength(channel);
       assert.ok(length >= size && length <= size + NODE_ENTRIES, `${channel}: ${length} entries kept for a history of ${size} (1,000 published)`);
       const page = await broker.history(channel, 0, 1000);
