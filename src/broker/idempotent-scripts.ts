@@ -17,8 +17,8 @@ import { type FanoutCommand, HELPERS } from './redis-scripts';
  * counted from 3 (0: no key) and its data element. A publication whose key is new sets it to
  * `<offset>:<epoch>` (SET NX EX: the check and the write are one command), gets that offset, and
  * is stored and fanned out as PUBLISH_SCRIPT does; one whose key exists answers the stored string
- * and publishes nothing. Returns { epoch, result 1 .. result n }: an offset (published now) or the
- * stored string (a repeat).
+ * and publishes nothing; the stream is trimmed once, after the n. Returns { epoch, result 1 ..
+ * result n }: an offset (published now) or the stored string (a repeat).
  */
 export function idempotentPublishScript(fanout: FanoutCommand): string {
   return `${HELPERS}
@@ -35,7 +35,7 @@ for i = 1, n do
   if k == 0 or redis.call('SET', KEYS[2 + k], string.format('%d:%s', offset, epoch), 'NX', 'EX', ARGV[6]) then
     local data = ARGV[6 + 2 * i]
     local envelope = ${LUA_SEQUENCED_ENVELOPE}
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], string.format('%d-0', offset), 'e', envelope)
+    redis.call('XADD', KEYS[1], string.format('%d-0', offset), 'e', envelope)
     redis.call('${fanout}', ARGV[4], envelope)
     result[i + 1] = offset
     last = offset
@@ -44,6 +44,7 @@ for i = 1, n do
   end
 end
 if last > top then
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[1])
   redis.call('HSET', KEYS[2], 's', last)
   redis.call('EXPIRE', KEYS[2], ARGV[3])
   redis.call('EXPIRE', KEYS[1], ARGV[2])

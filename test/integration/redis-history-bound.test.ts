@@ -14,7 +14,7 @@ const NODE_ENTRIES = 100;
 describe('Redis history streams stay bounded', { timeout: 60_000 }, () => {
   const cleanup = cleanupSteps();
 
-  test('single publishes (one at a time, and many sharing script calls) and batch publishes trim the stream to about the history size', { timeout: 60_000 }, async () => {
+  test('single publishes (one at a time, and many sharing script calls), batch publishes and publishes with idempotency keys trim the stream to about the history size', { timeout: 60_000 }, async () => {
     const redis = await TestRedis.start();
     cleanup.push(() => redis.kill());
     const size = 50;
@@ -30,7 +30,15 @@ describe('Redis history streams stay bounded', { timeout: 60_000 }, () => {
     for (let round = 0; round < 10; round++) await broker.publishMany('batches', Array.from({ length: 100 }, (_, i) => `b${round}-${i}`));
     // One at a time: every call is the single-publication script.
     for (let i = 0; i < 1000; i++) await broker.publish('one-by-one', `o${i}`);
-    for (const channel of ['singles', 'batches', 'one-by-one']) {
+    // With idempotency keys: the idempotent script.
+    for (let round = 0; round < 10; round++) {
+      await broker.publishMany(
+        'keyed',
+        Array.from({ length: 100 }, (_, i) => `k${round}-${i}`),
+        Array.from({ length: 100 }, (_, i) => ({ idempotencyKey: `key-${round}-${i}` })),
+      );
+    }
+    for (const channel of ['singles', 'batches', 'one-by-one', 'keyed']) {
       const length = await streamLength(channel);
       assert.ok(length >= size && length <= size + NODE_ENTRIES, `${channel}: ${length} entries kept for a history of ${size} (1,000 published)`);
       const page = await broker.history(channel, 0, 1000);
