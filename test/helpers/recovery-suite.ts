@@ -105,6 +105,9 @@ export function recoverySuite(name: string, start: (args: string[]) => Promise<S
       const [, , first] = await c.command(Command.Subscribe, 'short:1');
       const { epoch } = first as Result;
       for (let i = 1; i <= 6; i++) await httpPublish(server.http, 'short:1', `m${i}`);
+      // The publish answer comes on the publisher connection, the publication on the subscriber
+      // one (on a cluster, its shard's): this process's position is 6 once c has received it.
+      await c.until('publication 6 delivered', () => c.publications().some((p) => p.offset === 6));
       const late = await connect('');
       assert.deepEqual((await late.command(Command.Subscribe, 'short:1', 1, epoch))[2], { offset: 6, epoch, recovered: false });
       assert.equal(late.publications().length, 0, 'nothing partial is sent when recovery fails');
