@@ -134,9 +134,10 @@ async function main(): Promise<void> {
           const cpu = cpuTimeUs(server.pid) - cpu0;
           const redisCpu = redis === undefined ? 0 : cpuTimeUs(redis.pid) - r0;
           // Which resource ran out: a process near 100% of a core, or all of them near the machine's cores.
-          row.serverBusy.push((100 * cpu) / wallUs);
-          row.redisBusy.push((100 * redisCpu) / wallUs);
-          row.loadBusy.push((100 * (loadUsage.user + loadUsage.system)) / wallUs);
+          const busy = [cpu, redisCpu, loadUsage.user + loadUsage.system].map((us) => (100 * us) / wallUs) as [number, number, number];
+          row.serverBusy.push(busy[0]);
+          row.redisBusy.push(busy[1]);
+          row.loadBusy.push(busy[2]);
           const ok = result.requests.total - result.non2xx;
           const pubs = ok * (single ? 1 : batchSize);
           row.reqPerSec.push(ok / duration);
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
           process.stdout.write(
             `round ${round + 1} ${s.name} ${mode}: ${Math.round(ok / duration)} req/s, ${Math.round(pubs / duration)} pub/s, ` +
               `server ${(cpu / Math.max(1, pubs)).toFixed(2)} µs/pub, redis ${(redisCpu / Math.max(1, pubs)).toFixed(2)} µs/pub, ` +
-              `busy % server/redis/autocannon ${row.serverBusy.at(-1)!.toFixed(0)}/${row.redisBusy.at(-1)!.toFixed(0)}/${row.loadBusy.at(-1)!.toFixed(0)}, non-2xx ${result.non2xx}, errors ${result.errors}\n`,
+              `busy % server/redis/autocannon ${busy.map((b) => b.toFixed(0)).join('/')}, non-2xx ${result.non2xx}, errors ${result.errors}\n`,
           );
         }
       } finally {
