@@ -3,93 +3,44 @@ import type { HistoryPolicies } from '../config/history-policy';
 import { DEFAULT_IDEMPOTENCY_TTL } from '../config/options';
 import { encodeData, encodeUnsequencedEnvelope } from '../protocol/envelope';
 import type { HistoryEntry, HistoryPage, PublishOptions, PublishResult } from './broker';
+import { ChannelCalls, type Waiting } from './channel-calls';
 import { newEpoch } from './epoch';
 import { idempotentFanoutScript, idempotentPublishScript, onceResult, storedPosition } from './idempotent-scripts';
 import { HISTORY_SCRIPT, PUBLISH_MANY_SCRIPT, PUBLISH_SCRIPT, withFanout } from './redis-scripts';
+import { LuaScript } from './lua-script';
 import { prefixNames, type StreamNames } from './stream-names';
 
-/** The scripted commands defined on a connection. */
+/** The scripted commands defined on a connection (those not in a channel's ordered calls). */
 interface ScriptedRedis {
-  bcPublish(stream: string, meta: string, data: Buffer, size: number, ttl: number, metaTtl: number, channel: string, epoch: string): Promise<[number, string]>;
-  bcPublishMany(
-    stream: string,
-    meta: string,
-    size: number,
-    ttl: number,
-    metaTtl: number,
-    channel: string,
-    epoch: string,
-    ...data: Buffer[]
-  ): Promise<[number, string]>;
   bcHistoryBuffer(stream: string, meta: string, since: number, limit: number, metaTtl: number, epoch: string, size: number): Promise<Array<Buffer | number>>;
-  /** idempotentPublishScript: the number of keys first (they vary), then KEYS and ARGV. */
-  bcPublishOnce(numberOfKeys: number, ...args: Array<string | number | Buffer>): Promise<Array<string | number>>;
   bcFanoutOnce(key: string, channel: string, envelope: Buffer, ttl: number): Promise<string | null>;
 }
 
-/** Publications waiting for their channel's next script call: one, or a batch that must stay together (consecutive offsets). */
-interface Waiting {
-  elements: Buffer[];
-  /** The idempotency key of each element (undefined: none); absent when none has one (the plain scripts). */
-  keys?: Array<string | undefined>;
-  /** Called with the result of each of `elements`, in order. */
-  resolve: (results: PublishResult[]) => void;
-  reject: (err: Error) => void;
-}
-
-/** The publications of one channel waiting to be sent, and whether a script call of it is unanswered. */
-interface ChannelQueue {
-  waiting: Waiting[];
-  inFlight: boolean;
-  /** Listed in `due` for the end of this turn. */
-  due: boolean;
-}
-
-/** Most publications one script call carries (the rest go in the next call). */
-export const MAX_SCRIPT_BATCH = 512;
-
-/** Most data bytes one script call carries, unless a single publication is larger. */
-export const MAX_SCRIPT_BATCH_BYTES = 512 * 1024;
-
 /**
- * Removes and returns the first waiting entries that fit one script call: at least one, whole
- * entries only, within MAX_SCRIPT_BATCH publications and MAX_SCRIPT_BATCH_BYTES, all with
- * idempotency keys (the idempotent script) or all without (the plain ones).
+ * Script calls of one channel unanswered at a time on one Redis: its one publisher connection
+ * runs them in the order sent, so offsets follow call order, and a second call overlaps the
+ * first's round trip. On a Redis Cluster one: a redirected call is sent again by ioredis, and two
+ * could then run out of order.
  */
-function takeBatch(waiting: Waiting[]): Waiting[] {
-  let bytes = 0;
-  let count = 0;
-  let n = 0;
-  const keyed = waiting[0]?.keys !== undefined;
-  for (; n < waiting.length; n++) {
-    const entry = waiting[n]!;
-    for (const element of entry.elements) bytes += element.length;
-    count += entry.elements.length;
-    if (n > 0 && (count > MAX_SCRIPT_BATCH || bytes > MAX_SCRIPT_BATCH_BYTES || (entry.keys !== undefined) !== keyed)) break;
-  }
-  return waiting.splice(0, n);
-}
+export const CALLS_IN_FLIGHT_ONE_REDIS = 2;
 
 /**
  * Publishing and history reads on one Redis or a Redis Cluster: offset, history and (S)PUBLISH
  * in one Lua script call; plain (S)PUBLISH for channels that keep no history. On a cluster every
  * name of a channel carries its partition tag (`ClusterKeys`), so each script runs on the master
- * of the channel's slot. Each channel has at most one script call unanswered: publications made
- * meanwhile (concurrent HTTP requests) wait for its answer and then go together in the next call
- * (the batch script: each keeps its own offset, in call order). A publication on an idle channel
- * is sent at the end of its event-loop turn, with the others of that turn, so a low rate pays no
- * extra latency while a high one costs Redis one call per round trip instead of one per
- * publication.
+ * of the channel's slot. The script calls of each channel go through `ChannelCalls`: at most
+ * CALLS_IN_FLIGHT_ONE_REDIS unanswered on one Redis (one on a cluster), publications made
+ * meanwhile (concurrent HTTP requests) going together in the next call (the batch script: each
+ * keeps its own offset, in call order).
  */
 export class RedisStreams {
   private readonly scripted: ScriptedRedis;
   /** Rejecters of commands sent and not answered yet. */
   private readonly unanswered = new Set<(err: Error) => void>();
-  /** Channels with publications waiting or a script call unanswered. */
-  private readonly queues = new Map<string, ChannelQueue>();
-  /** Channels to send at the end of this turn. */
-  private due: string[] = [];
-  private flushScheduled = false;
+  /** Each channel's publish script calls, in order. */
+  private readonly calls: ChannelCalls;
+  /** The publish scripts: for one publication, for several, for publications with idempotency keys. */
+  private readonly scripts: { one: LuaScript; many: LuaScript; keyed: LuaScript };
   /** The epoch a new history would get; replaced once a channel took it. */
   private epochCandidate = newEpoch();
 
@@ -111,10 +62,17 @@ export class RedisStreams {
   ) {
     this.names = typeof names === 'string' ? prefixNames(names) : names;
     const fanout = this.names.fanoutCommand;
-    conn.defineCommand('bcPublish', { numberOfKeys: 2, lua: withFanout(PUBLISH_SCRIPT, fanout) });
-    conn.defineCommand('bcPublishMany', { numberOfKeys: 2, lua: withFanout(PUBLISH_MANY_SCRIPT, fanout) });
+    this.scripts = {
+      one: new LuaScript(withFanout(PUBLISH_SCRIPT, fanout)),
+      many: new LuaScript(withFanout(PUBLISH_MANY_SCRIPT, fanout)),
+      keyed: new LuaScript(idempotentPublishScript(fanout)),
+    };
+    this.calls = new ChannelCalls(
+      (channel, batch, elements, withText) =>
+        batch[0]!.keys === undefined ? this.callPlain(channel, elements, withText) : this.callKeyed(channel, batch, elements, withText),
+      fanout === 'PUBLISH' ? CALLS_IN_FLIGHT_ONE_REDIS : 1,
+    );
     conn.defineCommand('bcHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
-    conn.defineCommand('bcPublishOnce', { lua: idempotentPublishScript(fanout) });
     conn.defineCommand('bcFanoutOnce', { numberOfKeys: 1, lua: idempotentFanoutScript(fanout) });
     this.scripted = conn as unknown as ScriptedRedis;
     // ioredis would leave the promises of commands dropped unanswered pending: fail them when
@@ -145,7 +103,7 @@ export class RedisStreams {
     const dataElement = encodeData(data);
     const key = options?.idempotencyKey;
     if (policy.size === 0) return this.fanout(channel, dataElement, key);
-    const [result] = await this.enqueue(channel, [dataElement], key === undefined ? undefined : [key]);
+    const [result] = await this.calls.enqueue(channel, [dataElement], key === undefined ? undefined : [key]);
     return result!;
   }
 
@@ -161,67 +119,8 @@ export class RedisStreams {
     return earlier === null ? { position: null, repeated: false } : { position: storedPosition(earlier), repeated: true };
   }
 
-  /** Adds publications (kept together, in order) to their channel's next script call. */
-  private enqueue(channel: string, elements: Buffer[], keys: Array<string | undefined> | undefined): Promise<PublishResult[]> {
-    return new Promise<PublishResult[]>((resolve, reject) => {
-      let queue = this.queues.get(channel);
-      if (queue === undefined) {
-        queue = { waiting: [], inFlight: false, due: false };
-        this.queues.set(channel, queue);
-      }
-      queue.waiting.push(keys === undefined ? { elements, resolve, reject } : { elements, keys, resolve, reject });
-      // While a call is unanswered, its answer sends what waits.
-      if (queue.inFlight || queue.due) return;
-      queue.due = true;
-      this.due.push(channel);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  /** Sends the script calls of this turn's channels. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const due = this.due;
-    this.due = [];
-    for (const channel of due) {
-      const queue = this.queues.get(channel);
-      if (queue === undefined) continue;
-      queue.due = false;
-      this.send(channel, queue);
-    }
-  }
-
-  /** Sends one script call with what waits on `channel` (the single, the batch or the idempotent script). */
-  private send(channel: string, queue: ChannelQueue): void {
-    const batch = takeBatch(queue.waiting);
-    if (batch.length === 0) {
-      this.queues.delete(channel);
-      return;
-    }
-    queue.inFlight = true;
-    const elements = batch.length === 1 ? batch[0]!.elements : batch.flatMap((w) => w.elements);
-    const call = batch[0]!.keys === undefined ? this.callPlain(channel, elements) : this.callKeyed(channel, batch, elements);
-    call.then(
-      (results) => {
-        // One result per element, in order.
-        let next = 0;
-        for (const w of batch) w.resolve(results.slice(next, (next += w.elements.length)));
-        queue.inFlight = false;
-        this.send(channel, queue);
-      },
-      (err: Error) => {
-        for (const w of batch) w.reject(err);
-        queue.inFlight = false;
-        this.send(channel, queue);
-      },
-    );
-  }
-
   /** The single or the batch script for `elements`: consecutive offsets, in order. */
-  private async callPlain(channel: string, elements: Buffer[]): Promise<PublishResult[]> {
+  private async callPlain(channel: string, elements: Buffer[], withText: boolean): Promise<PublishResult[]> {
     const policy = this.policies.for(channel);
     const stream = this.names.stream(channel);
     const meta = this.names.meta(channel);
@@ -230,9 +129,9 @@ export class RedisStreams {
     const candidate = this.epochCandidate;
     const call =
       elements.length === 1
-        ? () => this.scripted.bcPublish(stream, meta, elements[0]!, policy.size, policy.ttl, metaTtl, to, candidate)
-        : () => this.scripted.bcPublishMany(stream, meta, policy.size, policy.ttl, metaTtl, to, candidate, ...elements);
-    const [last, epoch] = await this.answered(call);
+        ? () => this.scripts.one.run(this.conn, withText, 2, [stream, meta, elements[0]!, policy.size, policy.ttl, metaTtl, to, candidate])
+        : () => this.scripts.many.run(this.conn, withText, 2, [stream, meta, policy.size, policy.ttl, metaTtl, to, candidate, ...elements]);
+    const [last, epoch] = (await this.answered(call)) as [number, string];
     const epochText = String(epoch);
     if (epochText === candidate) this.epochCandidate = newEpoch();
     // Offsets were given in order, ending at `last`.
@@ -244,7 +143,7 @@ export class RedisStreams {
    * The idempotent script for `elements` (of `batch`, with their keys): an element whose key
    * Redis still keeps answers that result; the others are published in order.
    */
-  private async callKeyed(channel: string, batch: Waiting[], elements: Buffer[]): Promise<PublishResult[]> {
+  private async callKeyed(channel: string, batch: readonly Waiting[], elements: Buffer[], withText: boolean): Promise<PublishResult[]> {
     const policy = this.policies.for(channel);
     const keys = [this.names.stream(channel), this.names.meta(channel)];
     // Each element's key as its index among KEYS from the third (0: none); each distinct key once.
@@ -263,9 +162,18 @@ export class RedisStreams {
     }
     const candidate = this.epochCandidate;
     const metaTtl = Math.max(this.metaTtl, policy.ttl);
-    const reply = await this.answered(() =>
-      this.scripted.bcPublishOnce(keys.length, ...keys, policy.size, policy.ttl, metaTtl, this.names.fanout(channel), candidate, this.idempotencyTtl, ...pairs),
-    );
+    const reply = (await this.answered(() =>
+      this.scripts.keyed.run(this.conn, withText, keys.length, [
+        ...keys,
+        policy.size,
+        policy.ttl,
+        metaTtl,
+        this.names.fanout(channel),
+        candidate,
+        this.idempotencyTtl,
+        ...pairs,
+      ]),
+    )) as Array<string | number>;
     const epoch = String(reply[0]);
     if (epoch === candidate) this.epochCandidate = newEpoch();
     return elements.map((_, i) => onceResult(reply[i + 1]!, epoch));
@@ -285,7 +193,7 @@ export class RedisStreams {
       return Promise.all(elements.map((element, i) => this.fanout(channel, element, keys?.[i])));
     }
     // Joins the channel's next script call as one unit: consecutive offsets, in order.
-    return this.enqueue(channel, elements, keys);
+    return this.calls.enqueue(channel, elements, keys);
   }
 
   /** Reads publications after `since` (at most `limit`); null when the channel keeps no history. */

@@ -3,7 +3,10 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Redis from 'ioredis';
+import { idempotentPublishScript } from '../../src/broker/idempotent-scripts';
+import { LuaScript } from '../../src/broker/lua-script';
 import { MemoryIdempotency } from '../../src/broker/memory-idempotency';
+import { PUBLISH_MANY_SCRIPT, PUBLISH_SCRIPT } from '../../src/broker/redis-scripts';
 import { RedisStreams } from '../../src/broker/redis-streams';
 import { HistoryPolicies } from '../../src/config/history-policy';
 import { encodeData } from '../../src/protocol/envelope';
@@ -52,21 +55,30 @@ interface Call {
   answer(reply: unknown): void;
 }
 
-/** A stand-in for the publisher connection: records the script calls. */
+const SCRIPTS = new Map<string, Call['script']>();
+for (const [lua, script] of [
+  [PUBLISH_SCRIPT, 'single'],
+  [PUBLISH_MANY_SCRIPT, 'many'],
+  [idempotentPublishScript('PUBLISH'), 'once'],
+] as const) {
+  SCRIPTS.set(lua, script);
+  SCRIPTS.set(new LuaScript(lua).sha, script);
+}
+
+/** A stand-in for the publisher connection: records the publish scripts' EVAL / EVALSHA calls (args: the number of keys, keys, arguments). */
 class FakeConnection extends EventEmitter {
   readonly calls: Call[] = [];
   defineCommand(): void {}
-  private record(script: Call['script'], args: Array<string | number | Buffer>): Promise<unknown> {
+  private record(luaOrSha: string, args: Array<string | number | Buffer>): Promise<unknown> {
+    const script = SCRIPTS.get(luaOrSha);
+    if (script === undefined) throw new Error('not a publish script');
     return new Promise((resolve) => this.calls.push({ script, args, answer: resolve }));
   }
-  bcPublish(...args: Array<string | number | Buffer>): Promise<unknown> {
-    return this.record('single', args);
+  eval(lua: string, ...args: Array<string | number | Buffer>): Promise<unknown> {
+    return this.record(lua, args);
   }
-  bcPublishMany(...args: Array<string | number | Buffer>): Promise<unknown> {
-    return this.record('many', args);
-  }
-  bcPublishOnce(...args: Array<string | number | Buffer>): Promise<unknown> {
-    return this.record('once', args);
+  evalsha(sha: string, ...args: Array<string | number | Buffer>): Promise<unknown> {
+    return this.record(sha, args);
   }
 }
 
@@ -92,12 +104,11 @@ describe('RedisStreams with idempotency keys', () => {
     await nextTurn();
     assert.deepEqual(
       conn.calls.map((c) => c.script),
-      ['single'],
-      'the first keyless one alone: the next entry has a key',
+      ['single', 'once'],
+      'the first keyless one alone (the next entry has a key), then the keyed ones in the second call unanswered',
     );
     conn.calls[0]!.answer([1, 'E']);
     assert.deepEqual(await plain, { position: { offset: 1, epoch: 'E' }, repeated: false });
-    await nextTurn();
     const once = conn.calls[1]!;
     assert.equal(once.script, 'once');
     const [numberOfKeys, ...rest] = once.args;

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import type { PublishResult } from '../../src/broker/broker';
-import { MAX_SCRIPT_BATCH, RedisStreams } from '../../src/broker/redis-streams';
+import { MAX_SCRIPT_BATCH } from '../../src/broker/channel-calls';
+import { LuaScript } from '../../src/broker/lua-script';
 import {
   HISTORY_SCRIPT,
   PUBLISH_MANY_SCRIPT,
@@ -13,12 +14,16 @@ import {
   SHARDED_PUBLISH_SCRIPT,
   withFanout,
 } from '../../src/broker/redis-scripts';
+import { CALLS_IN_FLIGHT_ONE_REDIS, RedisStreams } from '../../src/broker/redis-streams';
+import { prefixNames } from '../../src/broker/stream-names';
 import { HistoryPolicies } from '../../src/config/history-policy';
 import { encodeData } from '../../src/protocol/envelope';
 
 /** One script call the fake connection received, answered by the test. */
 interface Call {
   script: 'single' | 'many';
+  /** Sent as EVAL (with the script's text), not EVALSHA. */
+  text: boolean;
   channel: string;
   epoch: string;
   data: Buffer[];
@@ -26,42 +31,54 @@ interface Call {
   fail(err: Error): void;
 }
 
-/** A stand-in for the publisher connection: records script calls; the test answers them. */
+const SCRIPTS = new Map<string, Call['script']>();
+for (const [lua, script] of [
+  [PUBLISH_SCRIPT, 'single'],
+  [PUBLISH_MANY_SCRIPT, 'many'],
+  [SHARDED_PUBLISH_SCRIPT, 'single'],
+  [SHARDED_PUBLISH_MANY_SCRIPT, 'many'],
+] as const) {
+  SCRIPTS.set(lua, script);
+  SCRIPTS.set(new LuaScript(lua).sha, script);
+}
+
+/** A stand-in for the publisher connection: records EVAL / EVALSHA calls of the publish scripts; the test answers them. */
 class FakeConnection extends EventEmitter {
   readonly calls: Call[] = [];
   defineCommand(): void {}
-  private record(script: Call['script'], channel: string, epoch: string, data: Buffer[]): Promise<[number, string]> {
+  private record(text: boolean, luaOrSha: string, args: Array<string | number | Buffer>): Promise<[number, string]> {
+    const script = SCRIPTS.get(luaOrSha);
+    if (script === undefined) throw new Error('not a publish script');
+    // single: stream, meta, data, size, ttl, metaTtl, channel, epoch; many: stream, meta, size, ttl, metaTtl, channel, epoch, data…
+    const [channel, epoch] = (script === 'single' ? args.slice(6, 8) : args.slice(5, 7)) as [string, string];
+    const data = (script === 'single' ? [args[2]] : args.slice(7)) as Buffer[];
     return new Promise((resolve, reject) => {
-      this.calls.push({ script, channel, epoch, data, answer: (last, e) => resolve([last, e]), fail: reject });
+      this.calls.push({ script, text, channel, epoch, data, answer: (last, e) => resolve([last, e]), fail: reject });
     });
   }
-  bcPublish(_s: string, _m: string, data: Buffer, _size: number, _ttl: number, _metaTtl: number, channel: string, epoch: string): Promise<[number, string]> {
-    return this.record('single', channel, epoch, [data]);
+  eval(lua: string, _keys: number, ...args: Array<string | number | Buffer>): Promise<[number, string]> {
+    return this.record(true, lua, args);
   }
-  bcPublishMany(
-    _s: string,
-    _m: string,
-    _size: number,
-    _ttl: number,
-    _metaTtl: number,
-    channel: string,
-    epoch: string,
-    ...data: Buffer[]
-  ): Promise<[number, string]> {
-    return this.record('many', channel, epoch, data);
+  evalsha(sha: string, _keys: number, ...args: Array<string | number | Buffer>): Promise<[number, string]> {
+    return this.record(false, sha, args);
   }
 }
 
-function setup(): { conn: FakeConnection; streams: RedisStreams } {
+function setup(names: 'one Redis' | 'cluster' = 'one Redis'): { conn: FakeConnection; streams: RedisStreams } {
   const conn = new FakeConnection();
   const policies = new HistoryPolicies({ historySize: 100, historyTtl: 60, historyNamespaces: 'raw.=0/0' });
-  const streams = new RedisStreams(conn as unknown as Redis, 'bc:', policies, 300);
+  const streams = new RedisStreams(
+    conn as unknown as Redis,
+    names === 'one Redis' ? 'bc:' : { ...prefixNames('bc:'), fanoutCommand: 'SPUBLISH' },
+    policies,
+    300,
+  );
   return { conn, streams };
 }
 
 const data = (n: number): Buffer => encodeData(`m${n}`);
 
-describe('RedisStreams: one unanswered script call per channel', () => {
+describe('RedisStreams: script calls per channel', () => {
   it('sends the publications of one turn on an idle channel in one call, in order, at the end of the turn', async () => {
     const { conn, streams } = setup();
     const first = streams.publish('c', 'm1');
@@ -78,43 +95,68 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     assert.deepEqual((await second).position, { offset: 12, epoch: 'E1' });
   });
 
-  it('a lone publication uses the single script', async () => {
+  it('a lone publication uses the single script; a script goes with its text once, then by its SHA1', async () => {
     const { conn, streams } = setup();
     const p = streams.publish('c', 'm1');
     await nextTurn();
     assert.equal(conn.calls.length, 1);
     assert.equal(conn.calls[0]!.script, 'single');
+    assert.equal(conn.calls[0]!.text, true);
     conn.calls[0]!.answer(1, 'E1');
     assert.deepEqual((await p).position, { offset: 1, epoch: 'E1' });
+    void streams.publish('c', 'm2');
+    await nextTurn();
+    assert.equal(conn.calls[1]!.text, false);
   });
 
-  it('publications made while a call is unanswered wait for its answer, then go together', async () => {
+  it(`on one Redis ${CALLS_IN_FLIGHT_ONE_REDIS} calls per channel may be unanswered; what comes meanwhile waits for an answer, then goes together`, async () => {
+    assert.equal(CALLS_IN_FLIGHT_ONE_REDIS, 2);
     const { conn, streams } = setup();
     const p1 = streams.publish('c', 'm1');
     await nextTurn();
-    const later = [streams.publish('c', 'm2')];
+    const p2 = streams.publish('c', 'm2');
     await nextTurn();
-    later.push(streams.publish('c', 'm3'));
+    assert.equal(conn.calls.length, 2, 'a second call while the first is unanswered');
+    const later = [streams.publish('c', 'm3')];
     await nextTurn();
-    assert.equal(conn.calls.length, 1, 'no second call while the first is unanswered');
+    later.push(streams.publish('c', 'm4'));
+    await nextTurn();
+    assert.equal(conn.calls.length, 2, 'no third call while two are unanswered');
     conn.calls[0]!.answer(1, 'E1');
     assert.deepEqual((await p1).position, { offset: 1, epoch: 'E1' });
-    assert.equal(conn.calls.length, 2, 'the answer sends what waited');
-    assert.deepEqual(conn.calls[1]!.data, [data(2), data(3)]);
-    conn.calls[1]!.answer(3, 'E1');
+    assert.equal(conn.calls.length, 3, 'the answer sends what waited');
+    assert.deepEqual(conn.calls[2]!.data, [data(3), data(4)]);
+    conn.calls[1]!.answer(2, 'E1');
+    conn.calls[2]!.answer(4, 'E1');
+    assert.deepEqual((await p2).position, { offset: 2, epoch: 'E1' });
     assert.deepEqual(
       (await Promise.all(later)).map((r) => r.position),
       [
-        { offset: 2, epoch: 'E1' },
         { offset: 3, epoch: 'E1' },
+        { offset: 4, epoch: 'E1' },
       ],
     );
     // idle again: the next publication is sent at the end of its turn
-    const p4 = streams.publish('c', 'm4');
+    const p5 = streams.publish('c', 'm5');
     await nextTurn();
-    assert.equal(conn.calls.length, 3);
-    conn.calls[2]!.answer(4, 'E1');
-    assert.deepEqual((await p4).position, { offset: 4, epoch: 'E1' });
+    assert.equal(conn.calls.length, 4);
+    conn.calls[3]!.answer(5, 'E1');
+    assert.deepEqual((await p5).position, { offset: 5, epoch: 'E1' });
+  });
+
+  it('on a Redis Cluster one call per channel is unanswered (a redirected call is sent again)', async () => {
+    const { conn, streams } = setup('cluster');
+    const p1 = streams.publish('c', 'm1');
+    await nextTurn();
+    const p2 = streams.publish('c', 'm2');
+    await nextTurn();
+    assert.equal(conn.calls.length, 1);
+    conn.calls[0]!.answer(1, 'E1');
+    await p1;
+    assert.equal(conn.calls.length, 2);
+    assert.deepEqual(conn.calls[1]!.data, [data(2)]);
+    conn.calls[1]!.answer(2, 'E1');
+    assert.deepEqual((await p2).position, { offset: 2, epoch: 'E1' });
   });
 
   it('channels do not wait for each other', async () => {
@@ -129,21 +171,21 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     );
   });
 
-  it('a failed call fails only its own publications; what waited is sent next', async () => {
+  it('a failed call fails only its own publications', async () => {
     const { conn, streams } = setup();
     const p1 = streams.publish('c', 'm1');
     await nextTurn();
     const p2 = streams.publish('c', 'm2');
+    await nextTurn();
     conn.calls[0]!.fail(new Error('boom'));
     await assert.rejects(p1, /boom/);
-    assert.equal(conn.calls.length, 2);
     assert.deepEqual(conn.calls[1]!.data, [data(2)]);
     conn.calls[1]!.answer(5, 'E1');
     assert.deepEqual((await p2).position, { offset: 5, epoch: 'E1' });
   });
 
   it('a call carries at most MAX_SCRIPT_BATCH publications, but a batch publish is never split', async () => {
-    const { conn, streams } = setup();
+    const { conn, streams } = setup('cluster');
     void streams.publish('c', 'm0');
     await nextTurn();
     const singles: Array<Promise<PublishResult>> = [];
@@ -187,17 +229,21 @@ describe('RedisStreams: one unanswered script call per channel', () => {
     assert.notEqual(conn.calls[2]!.epoch, candidate, 'taken by a channel: never offered again');
   });
 
-  it('a dropped connection fails the unanswered call, then sends what waited', async () => {
+  it('a dropped connection fails every unanswered call, then sends what waited', async () => {
     const { conn, streams } = setup();
     const p1 = streams.publish('c', 'm1');
     await nextTurn();
     const p2 = streams.publish('c', 'm2');
+    await nextTurn();
+    const p3 = streams.publish('c', 'm3');
     conn.emit('close');
     await assert.rejects(p1, /may or may not have been made/);
+    await assert.rejects(p2, /may or may not have been made/);
     await nextTurn();
-    assert.equal(conn.calls.length, 2);
-    conn.calls[1]!.answer(2, 'E1');
-    assert.deepEqual((await p2).position, { offset: 2, epoch: 'E1' });
+    assert.equal(conn.calls.length, 3);
+    assert.deepEqual(conn.calls[2]!.data, [data(3)]);
+    conn.calls[2]!.answer(3, 'E1');
+    assert.deepEqual((await p3).position, { offset: 3, epoch: 'E1' });
   });
 });
 

@@ -1,0 +1,173 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { PublishResult } from '../../src/broker/broker';
+import { ChannelCalls, SCRIPT_LOST_MESSAGE, type Waiting } from '../../src/broker/channel-calls';
+
+/** One call ChannelCalls sent, answered by the test. */
+interface SentCall {
+  channel: string;
+  names: string[];
+  withText: boolean;
+  /** Answers with offsets first, first + 1, … for the call's publications. */
+  answer(first: number): void;
+  fail(err: Error): void;
+}
+
+const noScript = (): Error => new Error('NOSCRIPT No matching script. Please use EVAL.');
+
+function setup(inFlight = 2): { calls: SentCall[]; channelCalls: ChannelCalls; publish: (channel: string, ...names: string[]) => Promise<PublishResult[]> } {
+  const calls: SentCall[] = [];
+  const channelCalls = new ChannelCalls(
+    (channel: string, _batch: readonly Waiting[], elements: Buffer[], withText: boolean) =>
+      new Promise<PublishResult[]>((resolve, reject) => {
+        calls.push({
+          channel,
+          names: elements.map((e) => e.toString()),
+          withText,
+          answer: (first) => resolve(elements.map((_, i) => ({ position: { offset: first + i, epoch: 'E' }, repeated: false }))),
+          fail: reject,
+        });
+      }),
+    inFlight,
+  );
+  const publish = (channel: string, ...names: string[]): Promise<PublishResult[]> =>
+    channelCalls.enqueue(
+      channel,
+      names.map((n) => Buffer.from(n)),
+      undefined,
+    );
+  return { calls, channelCalls, publish };
+}
+
+const offsets = (results: PublishResult[]): Array<number | undefined> => results.map((r) => r.position?.offset);
+
+/** Records the order in which publishers were answered. */
+function watch(order: string[], name: string, p: Promise<PublishResult[]>): Promise<PublishResult[]> {
+  p.then(
+    () => order.push(`${name} ok`),
+    () => order.push(`${name} failed`),
+  );
+  return p;
+}
+
+describe('ChannelCalls: ordered script calls per channel', () => {
+  it('answers publishers in the order their calls were sent, even when a later call is answered first', async () => {
+    const { calls, publish } = setup();
+    const order: string[] = [];
+    const a = watch(order, 'a', publish('c', 'a'));
+    await nextTurn();
+    const b = watch(order, 'b', publish('c', 'b'));
+    await nextTurn();
+    calls[1]!.answer(2);
+    await nextTurn();
+    assert.deepEqual(order, [], 'b waits for a');
+    calls[0]!.answer(1);
+    assert.deepEqual(offsets(await a), [1]);
+    assert.deepEqual(offsets(await b), [2]);
+    assert.deepEqual(order, ['a ok', 'b ok']);
+  });
+
+  it('a NOSCRIPT call alone is sent again with the script text, and its publishers get that answer', async () => {
+    const { calls, publish } = setup();
+    const a = publish('c', 'a1', 'a2');
+    await nextTurn();
+    assert.equal(calls[0]!.withText, false);
+    calls[0]!.fail(noScript());
+    await nextTurn();
+    assert.equal(calls.length, 2);
+    assert.deepEqual(calls[1]!.names, ['a1', 'a2']);
+    assert.equal(calls[1]!.withText, true);
+    calls[1]!.answer(7);
+    assert.deepEqual(offsets(await a), [7, 8]);
+    // the text went once: the next call goes by SHA1 again
+    void publish('c', 'n');
+    await nextTurn();
+    assert.equal(calls[2]!.withText, false);
+  });
+
+  it('two NOSCRIPT calls wait for each other and go again in their order, the first with the text', async () => {
+    const { calls, publish } = setup();
+    const a = publish('c', 'a');
+    await nextTurn();
+    const b = publish('c', 'b');
+    await nextTurn();
+    const waiting = publish('c', 'w');
+    calls[0]!.fail(noScript());
+    await nextTurn();
+    assert.equal(calls.length, 2, 'nothing is sent again while a later call is unanswered: it may get through');
+    calls[1]!.fail(noScript());
+    await nextTurn();
+    assert.equal(calls.length, 3);
+    assert.deepEqual(calls[2]!.names, ['a', 'b', 'w'], 'in their order, before what waited');
+    assert.equal(calls[2]!.withText, true);
+    calls[2]!.answer(1);
+    assert.deepEqual(offsets(await a), [1]);
+    assert.deepEqual(offsets(await b), [2]);
+    assert.deepEqual(offsets(await waiting), [3]);
+  });
+
+  it('a NOSCRIPT call fails when a call sent after it got through (sending it again would overtake), and nothing else fails', async () => {
+    const { calls, publish } = setup();
+    const order: string[] = [];
+    const a = watch(order, 'a', publish('c', 'a'));
+    await nextTurn();
+    const b = watch(order, 'b', publish('c', 'b'));
+    await nextTurn();
+    const w = publish('c', 'w');
+    calls[0]!.fail(noScript());
+    calls[1]!.answer(5);
+    await assert.rejects(a, (err: Error) => err.message === SCRIPT_LOST_MESSAGE);
+    assert.deepEqual(offsets(await b), [5]);
+    assert.deepEqual(order, ['a failed', 'b ok']);
+    assert.equal(calls.length, 3);
+    assert.deepEqual(calls[2]!.names, ['w']);
+    assert.equal(calls[2]!.withText, false, 'the script is there: the later call found it');
+    calls[2]!.answer(6);
+    assert.deepEqual(offsets(await w), [6]);
+  });
+
+  it('a NOSCRIPT call after one that got through is sent again', async () => {
+    const { calls, publish } = setup();
+    const a = publish('c', 'a');
+    await nextTurn();
+    const b = publish('c', 'b');
+    await nextTurn();
+    calls[0]!.answer(1);
+    calls[1]!.fail(noScript());
+    assert.deepEqual(offsets(await a), [1]);
+    await nextTurn();
+    assert.deepEqual(calls[2]!.names, ['b']);
+    assert.equal(calls[2]!.withText, true);
+    calls[2]!.answer(2);
+    assert.deepEqual(offsets(await b), [2]);
+  });
+
+  it('another error is not sent again: it fails its own publishers only', async () => {
+    const { calls, publish } = setup(1);
+    const a = publish('c', 'a');
+    await nextTurn();
+    const b = publish('c', 'b');
+    calls[0]!.fail(new Error('ERR boom'));
+    await assert.rejects(a, /ERR boom/);
+    assert.equal(calls.length, 2);
+    assert.deepEqual(calls[1]!.names, ['b']);
+    calls[1]!.answer(1);
+    assert.deepEqual(offsets(await b), [1]);
+  });
+
+  it('with one call in flight, a second waits for the answer; an idle channel is forgotten', async () => {
+    const { calls, channelCalls, publish } = setup(1);
+    const a = publish('c', 'a');
+    await nextTurn();
+    void publish('c', 'b');
+    await nextTurn();
+    assert.equal(calls.length, 1);
+    calls[0]!.answer(1);
+    await a;
+    assert.equal(calls.length, 2);
+    calls[1]!.answer(2);
+    await nextTurn();
+    assert.equal(channelCalls.busyChannels, 0);
+  });
+});
