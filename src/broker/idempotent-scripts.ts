@@ -1,4 +1,4 @@
-import { LUA_SEQUENCED_ENVELOPE } from '../protocol/envelope';
+import { LUA_ENVELOPE_TAIL, LUA_SEQUENCED_ENVELOPE } from '../protocol/envelope';
 import type { PublishResult, StreamPosition } from './broker';
 import { type FanoutCommand, HELPERS } from './redis-scripts';
 
@@ -28,6 +28,7 @@ local last = top
 local n = (#ARGV - 6) / 2
 local now = redis.call('TIME')
 local published_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local tail = ${LUA_ENVELOPE_TAIL}
 local result = { epoch }
 for i = 1, n do
   local k = tonumber(ARGV[5 + 2 * i])

@@ -1,4 +1,4 @@
-import { LUA_SEQUENCED_ENVELOPE, LUA_UINT } from '../protocol/envelope';
+import { LUA_ENVELOPE_TAIL, LUA_SEQUENCED_ENVELOPE, LUA_UINT } from '../protocol/envelope';
 
 /**
  * Lua scripts run inside Redis so that offset, history and fan-out change together.
@@ -34,6 +34,7 @@ local offset = redis.call('HINCRBY', KEYS[2], 's', 1)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 local now = redis.call('TIME')
 local published_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local tail = ${LUA_ENVELOPE_TAIL}
 local data = ARGV[1]
 local envelope = ${LUA_SEQUENCED_ENVELOPE}
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], string.format('%d-0', offset), 'e', envelope)
@@ -56,6 +57,7 @@ local last = redis.call('HINCRBY', KEYS[2], 's', n)
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 local now = redis.call('TIME')
 local published_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local tail = ${LUA_ENVELOPE_TAIL}
 for i = 1, n do
   local offset = last - n + i
   local data = ARGV[5 + i]

@@ -80,17 +80,24 @@ export function encodeUnsequencedEnvelope(dataElement: Buffer): Buffer {
 }
 
 /**
- * The Lua expression of the Redis publish script that builds `[1, data, offset, epoch,
- * publishedAt]`: the same bytes as `encodeSequencedEnvelope`. It reads the Lua locals `data`,
- * `offset`, `epoch`, `published_at` and the helper `uint` (a msgpack unsigned integer).
+ * The Lua expression of the Redis publish scripts for what every envelope of one call shares:
+ * the epoch and `publishedAt`, the end of `[1, data, offset, epoch, publishedAt]`. A script
+ * computes it once per call (`tail`) from the Lua locals `epoch` and `published_at`.
  */
-export const LUA_SEQUENCED_ENVELOPE = `string.char(0x95, ${ENVELOPE_VERSION}) .. data .. uint(offset) .. string.char(0xa0 + #epoch) .. epoch .. uint(published_at)`;
+export const LUA_ENVELOPE_TAIL = 'string.char(0xa0 + #epoch) .. epoch .. uint(published_at)';
+
+/**
+ * The Lua expression of the Redis publish scripts that builds `[1, data, offset, epoch,
+ * publishedAt]`: the same bytes as `encodeSequencedEnvelope`. It reads the Lua locals `data`,
+ * `offset` and `tail` (LUA_ENVELOPE_TAIL) and the helper `uint` (a msgpack unsigned integer).
+ */
+export const LUA_SEQUENCED_ENVELOPE = `string.char(0x95, ${ENVELOPE_VERSION}) .. data .. uint(offset) .. tail`;
 
 /** The Lua function `uint(n)` that LUA_SEQUENCED_ENVELOPE uses: `n` as a msgpack unsigned integer. */
 export const LUA_UINT = `
 local function uint(n)
   if n < 128 then return string.char(n) end
-  if n < 4294967296 then return string.char(0xce) .. struct.pack('>I4', n) end
+  if n < 4294967296 then return string.char(0xce, math.floor(n / 16777216), math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256) end
   return string.char(0xcf) .. struct.pack('>I4', math.floor(n / 4294967296)) .. struct.pack('>I4', n % 4294967296)
 end
 `;
