@@ -1,6 +1,6 @@
 import Denque from 'denque';
 import type { HistoryPolicies } from '../config/history-policy';
-import { encodeSequencedEnvelope } from '../protocol/envelope';
+import { encodeEnvelopeWithTail, envelopeTail } from '../protocol/envelope';
 import type { HistoryEntry, HistoryPage, StreamPosition } from './broker';
 import { newEpoch } from './epoch';
 
@@ -13,6 +13,9 @@ interface ChannelStream {
   historyExpires: number;
   /** When the offset counter and epoch expire. */
   metaExpires: number;
+  /** The envelope tail (epoch, publish time) of the last append, and its time: a batch shares one. */
+  tail: Buffer | null;
+  tailTime: number;
 }
 
 /**
@@ -37,7 +40,7 @@ export class MemoryHistory {
     let s = this.streams.get(channel);
     if (s !== undefined && s.metaExpires <= now) s = undefined;
     if (s === undefined) {
-      s = { epoch: newEpoch(), offset: 0, entries: new Denque(), historyExpires: 0, metaExpires: now + this.metaTtl * 1000 };
+      s = { epoch: newEpoch(), offset: 0, entries: new Denque(), historyExpires: 0, metaExpires: now + this.metaTtl * 1000, tail: null, tailTime: 0 };
       this.streams.set(channel, s);
     }
     if (s.historyExpires <= now) s.entries.clear();
@@ -55,7 +58,11 @@ export class MemoryHistory {
     if (policy.size === 0) return null;
     const s = this.stream(channel, now);
     s.offset++;
-    const envelope = encodeSequencedEnvelope(dataElement, s.offset, s.epoch, now);
+    if (s.tail === null || s.tailTime !== now) {
+      s.tail = envelopeTail(s.epoch, now);
+      s.tailTime = now;
+    }
+    const envelope = encodeEnvelopeWithTail(dataElement, s.offset, s.tail);
     s.entries.push({ offset: s.offset, envelope });
     // one over the size after each append; more only after the size shrank
     while (s.entries.length > policy.size) s.entries.shift();

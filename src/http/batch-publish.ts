@@ -28,6 +28,7 @@ function itemData(item: Record<string, unknown>, json: boolean): Buffer | string
     return Buffer.from(base64, 'base64');
   }
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (Buffer.isBuffer(data)) return data;
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (json && data !== undefined) return Buffer.from(JSON.stringify(data), 'utf8');
   return json ? 'an item needs data (any JSON value) or base64 (a string)' : 'an item needs data (bin or str)';

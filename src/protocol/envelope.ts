@@ -125,21 +125,35 @@ function writeUint(out: Buffer, pos: number, n: number): number {
 }
 
 /**
- * Builds the envelope `[1, data, offset, epoch, publishedAt]` from an encoded data element: the
- * same bytes the Redis publish script writes, in one allocation.
+ * The end of `[1, data, offset, epoch, publishedAt]` that every publication of a channel made at
+ * the same millisecond shares: the epoch (msgpack fixstr) and the publish time.
  */
-export function encodeSequencedEnvelope(dataElement: Buffer, offset: number, epoch: string, publishedAt: number = Date.now()): Buffer {
+export function envelopeTail(epoch: string, publishedAt: number): Buffer {
   if (epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) throw new RangeError(`epoch must be 1-${MAX_EPOCH_LENGTH} ASCII characters`);
   const epochLength = Buffer.byteLength(epoch, 'latin1');
-  const out = Buffer.allocUnsafe(2 + dataElement.length + uintLength(offset) + 1 + epochLength + uintLength(publishedAt));
+  const out = Buffer.allocUnsafe(1 + epochLength + uintLength(publishedAt));
+  out[0] = 0xa0 | epochLength;
+  out.write(epoch, 1, epochLength, 'latin1');
+  writeUint(out, 1 + epochLength, publishedAt);
+  return out;
+}
+
+/** Builds `[1, data, offset, epoch, publishedAt]` from an encoded data element and its `envelopeTail`, in one allocation. */
+export function encodeEnvelopeWithTail(dataElement: Buffer, offset: number, tail: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + dataElement.length + uintLength(offset) + tail.length);
   out[0] = 0x95;
   out[1] = ENVELOPE_VERSION;
   out.set(dataElement, 2);
-  let pos = writeUint(out, 2 + dataElement.length, offset);
-  out[pos++] = 0xa0 | epochLength;
-  pos += out.write(epoch, pos, epochLength, 'latin1');
-  writeUint(out, pos, publishedAt);
+  out.set(tail, writeUint(out, 2 + dataElement.length, offset));
   return out;
+}
+
+/**
+ * Builds the envelope `[1, data, offset, epoch, publishedAt]` from an encoded data element: the
+ * same bytes the Redis publish script writes.
+ */
+export function encodeSequencedEnvelope(dataElement: Buffer, offset: number, epoch: string, publishedAt: number = Date.now()): Buffer {
+  return encodeEnvelopeWithTail(dataElement, offset, envelopeTail(epoch, publishedAt));
 }
 
 /** Reads the msgpack unsigned integer (or whole float64) at `pos`; the caller checked its type. */

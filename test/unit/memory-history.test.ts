@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryHistory } from '../../src/broker/memory-history';
 import { HistoryPolicies } from '../../src/config/history-policy';
+import { encodeSequencedEnvelope } from '../../src/protocol/envelope';
 
 function history(size: number, ttl = 60): { h: MemoryHistory; clock: { now: number } } {
   const clock = { now: 1_000_000 };
@@ -45,5 +46,19 @@ test('memory history: expiry empties the history but keeps counting; one clock r
   assert.equal(next.position.offset, 3, 'the offset counter (meta) outlives the history');
   assert.deepEqual(offsets(h, 0, 10), [3]);
   assert.equal(at, clock.now);
+  h.close();
+});
+
+test('memory history: each envelope is encodeSequencedEnvelope of its data, offset, epoch and the time of its append, also when appends share a millisecond', () => {
+  const { h, clock } = history(10);
+  const data = (i: number): Buffer => Buffer.from([0xa1, 0x61 + i]);
+  const made: Array<{ i: number; at: number; envelope: Buffer; offset: number; epoch: string }> = [];
+  for (let i = 0; i < 6; i++) {
+    // two appends per millisecond, then the clock moves (by more than a uint32 can hold at the last step)
+    if (i > 0 && i % 2 === 0) clock.now += i === 4 ? 2 ** 32 : 1;
+    const a = h.append('c', data(i))!;
+    made.push({ i, at: clock.now, envelope: a.envelope, offset: a.position.offset, epoch: a.position.epoch });
+  }
+  for (const m of made) assert.deepEqual(m.envelope, encodeSequencedEnvelope(data(m.i), m.offset, m.epoch, m.at), `append ${m.i}`);
   h.close();
 });
