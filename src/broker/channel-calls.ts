@@ -9,6 +9,8 @@ export interface Waiting {
   /** Called with the result of each of `elements`, in order. */
   resolve: (results: PublishResult[]) => void;
   reject: (err: Error) => void;
+  /** Sent before and answered NOSCRIPT: its next call carries the script's text. */
+  again?: boolean;
 }
 
 /** Most publications one script call carries (the rest go in the next call). */
@@ -17,9 +19,9 @@ export const MAX_SCRIPT_BATCH = 512;
 /** Most data bytes one script call carries, unless a single publication is larger. */
 export const MAX_SCRIPT_BATCH_BYTES = 512 * 1024;
 
-/** What a publication of a NOSCRIPT call gets when a call sent after it got through first. */
+/** What a publication of a NOSCRIPT call gets when a call sent after it ran first, or may have. */
 export const SCRIPT_LOST_MESSAGE =
-  'Redis lost the publish script (SCRIPT FLUSH, a restart or a failover) and a later publication of this channel got through first; publish again';
+  'Redis lost the publish script (SCRIPT FLUSH, a restart or a failover) and a later publication of this channel ran first, or may have; publish again';
 
 /**
  * Sends one script call: `elements` are the publications of `batch`, in order; `withText`: send
@@ -41,8 +43,6 @@ interface ChannelQueue {
   sent: SentCall[];
   /** Listed in `due` for the end of this turn. */
   due: boolean;
-  /** The next call carries the script's text: Redis answered an earlier one NOSCRIPT. */
-  withText: boolean;
 }
 
 /**
@@ -77,9 +77,10 @@ function answer(batch: readonly Waiting[], results: PublishResult[]): void {
  * pays no extra latency while a high one costs Redis a call per round trip instead of one per
  * publication. Calls sent on one connection run in the order sent, so offsets follow it; their
  * publishers are answered in that order too. A call Redis answered NOSCRIPT (it lost the script)
- * waits until every call sent after it is answered: if none of them got through, they are all
- * sent again, in order, the first with the script's text; if one did, it took later offsets
- * first, so the NOSCRIPT ones before it fail (SCRIPT_LOST_MESSAGE) instead of overtaking.
+ * waits until every call sent after it is answered: the NOSCRIPT ones after the last call that
+ * got through or may have (any other answer: a result, or an error such as a dropped connection)
+ * are sent again, in order, with the script's text; those before it fail (SCRIPT_LOST_MESSAGE)
+ * instead of taking offsets after it.
  */
 export class ChannelCalls {
   private readonly queues = new Map<string, ChannelQueue>();
@@ -98,7 +99,7 @@ export class ChannelCalls {
     return new Promise<PublishResult[]>((resolve, reject) => {
       let queue = this.queues.get(channel);
       if (queue === undefined) {
-        queue = { waiting: [], sent: [], due: false, withText: false };
+        queue = { waiting: [], sent: [], due: false };
         this.queues.set(channel, queue);
       }
       queue.waiting.push(keys === undefined ? { elements, resolve, reject } : { elements, keys, resolve, reject });
@@ -138,8 +139,7 @@ export class ChannelCalls {
       const elements = batch.length === 1 ? batch[0]!.elements : batch.flatMap((w) => w.elements);
       const sent: SentCall = { batch };
       queue.sent.push(sent);
-      const withText = queue.withText;
-      queue.withText = false;
+      const withText = batch.some((w) => w.again === true);
       this.call(channel, batch, elements, withText).then(
         (results) => this.settle(channel, queue, sent, { results }),
         (err: Error) => this.settle(channel, queue, sent, { err, noScript: isNoScript(err) }),
@@ -166,22 +166,26 @@ export class ChannelCalls {
     this.send(channel, queue);
   }
 
-  /** Every call sent has ended and the first said NOSCRIPT: answers those that may be answered, puts the others back first in line. */
+  /**
+   * Every call sent has ended and the first said NOSCRIPT: the calls after the last one that may
+   * have run (any answer but NOSCRIPT) go back first in line; the NOSCRIPT ones before it fail.
+   */
   private settleAfterNoScript(queue: ChannelQueue): void {
     const calls = queue.sent.splice(0);
-    let lastThrough = -1;
+    let lastRun = -1;
     calls.forEach((c, i) => {
-      if ('results' in c.outcome!) lastThrough = i;
+      const outcome = c.outcome!;
+      if (!('err' in outcome && outcome.noScript)) lastRun = i;
     });
     const again: Waiting[] = [];
     calls.forEach((c, i) => {
       const outcome = c.outcome!;
       if ('results' in outcome) answer(c.batch, outcome.results);
-      else if (outcome.noScript && i > lastThrough) again.push(...c.batch);
-      else for (const w of c.batch) w.reject(outcome.noScript ? new Error(SCRIPT_LOST_MESSAGE) : outcome.err);
+      else if (!outcome.noScript) for (const w of c.batch) w.reject(outcome.err);
+      else if (i > lastRun) again.push(...c.batch);
+      else for (const w of c.batch) w.reject(new Error(SCRIPT_LOST_MESSAGE));
     });
-    if (again.length === 0) return;
+    for (const w of again) w.again = true;
     queue.waiting.unshift(...again);
-    queue.withText = true;
   }
 }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PublishResult } from '../../src/broker/broker';
-import { ChannelCalls, SCRIPT_LOST_MESSAGE, type Waiting } from '../../src/broker/channel-calls';
+import { ChannelCalls, MAX_SCRIPT_BATCH, SCRIPT_LOST_MESSAGE, type Waiting } from '../../src/broker/channel-calls';
 
 /** One call ChannelCalls sent, answered by the test. */
 interface SentCall {
@@ -125,6 +125,73 @@ describe('ChannelCalls: ordered script calls per channel', () => {
     assert.equal(calls[2]!.withText, false, 'the script is there: the later call found it');
     calls[2]!.answer(6);
     assert.deepEqual(offsets(await w), [6]);
+  });
+
+  it('a NOSCRIPT call fails when a call sent after it failed otherwise (it may have run: a dropped connection)', async () => {
+    const { calls, publish } = setup();
+    const order: string[] = [];
+    const a = watch(order, 'a', publish('c', 'a'));
+    await nextTurn();
+    const b = watch(order, 'b', publish('c', 'b'));
+    await nextTurn();
+    calls[0]!.fail(noScript());
+    calls[1]!.fail(new Error('the Redis connection dropped before answering (a publication may or may not have been made)'));
+    await assert.rejects(a, (err: Error) => err.message === SCRIPT_LOST_MESSAGE);
+    await assert.rejects(b, /may or may not/);
+    assert.deepEqual(order, ['a failed', 'b failed']);
+    await nextTurn();
+    assert.equal(calls.length, 2, 'nothing is sent again');
+  });
+
+  it('publications sent again go with the script text in every call they take (a keyed and a plain call)', async () => {
+    const { calls, channelCalls } = setup();
+    const plain = channelCalls.enqueue('c', [Buffer.from('p')], undefined);
+    await nextTurn();
+    const keyed = channelCalls.enqueue('c', [Buffer.from('k')], ['key']);
+    await nextTurn();
+    calls[0]!.fail(noScript());
+    calls[1]!.fail(noScript());
+    await nextTurn();
+    assert.deepEqual(
+      calls.slice(2).map((c) => [c.names, c.withText]),
+      [
+        [['p'], true],
+        [['k'], true],
+      ],
+      'sent again in their order, in two calls (keyed and plain never share one), both with the text',
+    );
+    calls[2]!.answer(1);
+    calls[3]!.answer(2);
+    assert.deepEqual(offsets(await plain), [1]);
+    assert.deepEqual(offsets(await keyed), [2]);
+  });
+
+  it('with two calls in flight a call carries at most MAX_SCRIPT_BATCH publications, and a batch publish is never split', async () => {
+    const { calls, publish } = setup();
+    void publish('c', 'm0');
+    await nextTurn();
+    const singles = Array.from({ length: MAX_SCRIPT_BATCH + 10 }, (_, i) => publish('c', `s${i}`));
+    const batch = publish('c', ...Array.from({ length: MAX_SCRIPT_BATCH + 5 }, (_, i) => `b${i}`));
+    await nextTurn();
+    assert.equal(calls.length, 2, 'the second call at once');
+    assert.equal(calls[1]!.names.length, MAX_SCRIPT_BATCH);
+    calls[0]!.answer(1);
+    await nextTurn();
+    assert.deepEqual(
+      calls[2]!.names,
+      Array.from({ length: 10 }, (_, i) => `s${MAX_SCRIPT_BATCH + i}`),
+      'the rest of the singles; the batch does not fit beside them',
+    );
+    calls[1]!.answer(2);
+    await nextTurn();
+    assert.equal(calls[3]!.names.length, MAX_SCRIPT_BATCH + 5, 'the batch, whole, in one call');
+    calls[2]!.answer(2 + MAX_SCRIPT_BATCH);
+    calls[3]!.answer(12 + MAX_SCRIPT_BATCH);
+    assert.deepEqual(
+      (await Promise.all(singles)).map((r) => offsets(r)[0]),
+      Array.from({ length: MAX_SCRIPT_BATCH + 10 }, (_, i) => i + 2),
+    );
+    assert.equal(offsets(await batch).at(-1), 16 + 2 * MAX_SCRIPT_BATCH);
   });
 
   it('a NOSCRIPT call after one that got through is sent again', async () => {
