@@ -4,8 +4,8 @@ import { isNoScript } from './lua-script';
 /** Publications waiting for their channel's next script call: one, or a batch that must stay together (consecutive offsets). */
 export interface Waiting {
   elements: Buffer[];
-  /** The idempotency key of each element (undefined: none); absent when none has one (the plain scripts). */
-  keys?: Array<string | undefined>;
+  /** The idempotency key of each element (undefined: none); undefined when none has one (the plain scripts). */
+  keys: Array<string | undefined> | undefined;
   /** Called with the result of each of `elements`, in order. */
   resolve: (results: PublishResult[]) => void;
   reject: (err: Error) => void;
@@ -39,6 +39,7 @@ interface SentCall {
 
 /** One channel's publications waiting to be sent, and its calls sent and not yet settled, oldest first. */
 interface ChannelQueue {
+  channel: string;
   waiting: Waiting[];
   sent: SentCall[];
   /** Listed in `due` for the end of this turn. */
@@ -54,7 +55,7 @@ function takeBatch(waiting: Waiting[]): Waiting[] {
   let bytes = 0;
   let count = 0;
   let n = 0;
-  const keyed = waiting[0]?.keys !== undefined;
+  const keyed = waiting[0]!.keys !== undefined;
   for (; n < waiting.length; n++) {
     const entry = waiting[n]!;
     for (const element of entry.elements) bytes += element.length;
@@ -85,7 +86,7 @@ function answer(batch: readonly Waiting[], results: PublishResult[]): void {
 export class ChannelCalls {
   private readonly queues = new Map<string, ChannelQueue>();
   /** Channels to send at the end of this turn. */
-  private due: string[] = [];
+  private due: ChannelQueue[] = [];
   private flushScheduled = false;
 
   /** `inFlight`: calls of one channel unanswered at a time (1 where a redirection can resend a call out of order). */
@@ -99,14 +100,14 @@ export class ChannelCalls {
     return new Promise<PublishResult[]>((resolve, reject) => {
       let queue = this.queues.get(channel);
       if (queue === undefined) {
-        queue = { waiting: [], sent: [], due: false };
+        queue = { channel, waiting: [], sent: [], due: false };
         this.queues.set(channel, queue);
       }
-      queue.waiting.push(keys === undefined ? { elements, resolve, reject } : { elements, keys, resolve, reject });
+      queue.waiting.push({ elements, keys, resolve, reject });
       // With every call unanswered, an answer sends what waits.
       if (queue.sent.length >= this.inFlight || queue.due) return;
       queue.due = true;
-      this.due.push(channel);
+      this.due.push(queue);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -124,32 +125,31 @@ export class ChannelCalls {
     this.flushScheduled = false;
     const due = this.due;
     this.due = [];
-    for (const channel of due) {
-      const queue = this.queues.get(channel);
-      if (queue === undefined) continue;
+    for (const queue of due) {
       queue.due = false;
-      this.send(channel, queue);
+      this.send(queue);
     }
   }
 
   /** Sends what waits on `channel` in as many calls as are free. */
-  private send(channel: string, queue: ChannelQueue): void {
+  private send(queue: ChannelQueue): void {
     while (queue.sent.length < this.inFlight && queue.waiting.length > 0) {
       const batch = takeBatch(queue.waiting);
       const elements = batch.length === 1 ? batch[0]!.elements : batch.flatMap((w) => w.elements);
       const sent: SentCall = { batch };
       queue.sent.push(sent);
       const withText = batch.some((w) => w.again === true);
-      this.call(channel, batch, elements, withText).then(
-        (results) => this.settle(channel, queue, sent, { results }),
-        (err: Error) => this.settle(channel, queue, sent, { err, noScript: isNoScript(err) }),
+      this.call(queue.channel, batch, elements, withText).then(
+        (results) => this.settle(queue, sent, { results }),
+        (err: Error) => this.settle(queue, sent, { err, noScript: isNoScript(err) }),
       );
     }
-    if (queue.sent.length === 0 && queue.waiting.length === 0 && !queue.due) this.queues.delete(channel);
+    // Nothing unanswered means nothing waits either (the loop sent it).
+    if (queue.sent.length === 0 && !queue.due) this.queues.delete(queue.channel);
   }
 
   /** Records how `call` ended, answers the publishers whose turn it is, in send order, then sends what waits. */
-  private settle(channel: string, queue: ChannelQueue, call: SentCall, outcome: Outcome): void {
+  private settle(queue: ChannelQueue, call: SentCall, outcome: Outcome): void {
     call.outcome = outcome;
     while (queue.sent.length > 0) {
       const head = queue.sent[0]!;
@@ -163,7 +163,7 @@ export class ChannelCalls {
       if ('results' in head.outcome) answer(head.batch, head.outcome.results);
       else for (const w of head.batch) w.reject(head.outcome.err);
     }
-    this.send(channel, queue);
+    this.send(queue);
   }
 
   /**

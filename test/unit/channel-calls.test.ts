@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PublishResult } from '../../src/broker/broker';
-import { ChannelCalls, MAX_SCRIPT_BATCH, SCRIPT_LOST_MESSAGE, type Waiting } from '../../src/broker/channel-calls';
+import { ChannelCalls, MAX_SCRIPT_BATCH, MAX_SCRIPT_BATCH_BYTES, SCRIPT_LOST_MESSAGE, type Waiting } from '../../src/broker/channel-calls';
 
 /** One call ChannelCalls sent, answered by the test. */
 interface SentCall {
@@ -118,6 +118,7 @@ describe('ChannelCalls: ordered script calls per channel', () => {
     calls[0]!.fail(noScript());
     calls[1]!.answer(5);
     await assert.rejects(a, (err: Error) => err.message === SCRIPT_LOST_MESSAGE);
+    assert.match(SCRIPT_LOST_MESSAGE, /^Redis lost the publish script \(SCRIPT FLUSH, a restart or a failover\).*; publish again$/);
     assert.deepEqual(offsets(await b), [5]);
     assert.deepEqual(order, ['a failed', 'b ok']);
     assert.equal(calls.length, 3);
@@ -192,6 +193,44 @@ describe('ChannelCalls: ordered script calls per channel', () => {
       Array.from({ length: MAX_SCRIPT_BATCH + 10 }, (_, i) => i + 2),
     );
     assert.equal(offsets(await batch).at(-1), 16 + 2 * MAX_SCRIPT_BATCH);
+  });
+
+  it('a call carries at most MAX_SCRIPT_BATCH_BYTES of data (exactly that much fits), unless one publication is larger', async () => {
+    const { calls, channelCalls } = setup(1);
+    const bytes = (n: number, fill: string): Buffer => Buffer.alloc(n, fill);
+    void channelCalls.enqueue('c', [Buffer.from('m0')], undefined);
+    await nextTurn();
+    const third = Math.floor(MAX_SCRIPT_BATCH_BYTES / 3) + 1;
+    for (const fill of ['a', 'b', 'c']) void channelCalls.enqueue('c', [bytes(third, fill)], undefined);
+    calls[0]!.answer(1);
+    await nextTurn();
+    assert.deepEqual(
+      calls[1]!.names.map((n) => n[0]),
+      ['a', 'b'],
+      'a third would go over the limit',
+    );
+    calls[1]!.answer(2);
+    await nextTurn();
+    assert.deepEqual(
+      calls[2]!.names.map((n) => n[0]),
+      ['c'],
+    );
+    for (const fill of ['d', 'e']) void channelCalls.enqueue('c', [bytes(MAX_SCRIPT_BATCH_BYTES / 2, fill)], undefined);
+    void channelCalls.enqueue('c', [bytes(MAX_SCRIPT_BATCH_BYTES * 2, 'f')], undefined);
+    calls[2]!.answer(4);
+    await nextTurn();
+    assert.deepEqual(
+      calls[3]!.names.map((n) => n[0]),
+      ['d', 'e'],
+      'exactly the limit fits in one call',
+    );
+    calls[3]!.answer(5);
+    await nextTurn();
+    assert.deepEqual(
+      calls[4]!.names.map((n) => n.length),
+      [MAX_SCRIPT_BATCH_BYTES * 2],
+      'a larger publication goes alone',
+    );
   });
 
   it('a NOSCRIPT call after one that got through is sent again', async () => {
