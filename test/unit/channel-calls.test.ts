@@ -51,14 +51,20 @@ function watch(order: string[], name: string, p: Promise<PublishResult[]>): Prom
   return p;
 }
 
+/** Two calls of channel c unanswered: `a` then `b`, their publishers watched in `order`. */
+async function twoUnanswered(): Promise<ReturnType<typeof setup> & { order: string[]; a: Promise<PublishResult[]>; b: Promise<PublishResult[]> }> {
+  const s = setup();
+  const order: string[] = [];
+  const a = watch(order, 'a', s.publish('c', 'a'));
+  await nextTurn();
+  const b = watch(order, 'b', s.publish('c', 'b'));
+  await nextTurn();
+  return { ...s, order, a, b };
+}
+
 describe('ChannelCalls: ordered script calls per channel', () => {
   it('answers publishers in the order their calls were sent, even when a later call is answered first', async () => {
-    const { calls, publish } = setup();
-    const order: string[] = [];
-    const a = watch(order, 'a', publish('c', 'a'));
-    await nextTurn();
-    const b = watch(order, 'b', publish('c', 'b'));
-    await nextTurn();
+    const { calls, order, a, b } = await twoUnanswered();
     calls[1]!.answer(2);
     await nextTurn();
     assert.deepEqual(order, [], 'b waits for a');
@@ -108,12 +114,7 @@ describe('ChannelCalls: ordered script calls per channel', () => {
   });
 
   it('a NOSCRIPT call fails when a call sent after it got through (sending it again would overtake), and nothing else fails', async () => {
-    const { calls, publish } = setup();
-    const order: string[] = [];
-    const a = watch(order, 'a', publish('c', 'a'));
-    await nextTurn();
-    const b = watch(order, 'b', publish('c', 'b'));
-    await nextTurn();
+    const { calls, publish, order, a, b } = await twoUnanswered();
     const w = publish('c', 'w');
     calls[0]!.fail(noScript());
     calls[1]!.answer(5);
@@ -129,12 +130,7 @@ describe('ChannelCalls: ordered script calls per channel', () => {
   });
 
   it('a NOSCRIPT call fails when a call sent after it failed otherwise (it may have run: a dropped connection)', async () => {
-    const { calls, publish } = setup();
-    const order: string[] = [];
-    const a = watch(order, 'a', publish('c', 'a'));
-    await nextTurn();
-    const b = watch(order, 'b', publish('c', 'b'));
-    await nextTurn();
+    const { calls, order, a, b } = await twoUnanswered();
     calls[0]!.fail(noScript());
     calls[1]!.fail(new Error('the Redis connection dropped before answering (a publication may or may not have been made)'));
     await assert.rejects(a, (err: Error) => err.message === SCRIPT_LOST_MESSAGE);
@@ -200,37 +196,21 @@ describe('ChannelCalls: ordered script calls per channel', () => {
     const bytes = (n: number, fill: string): Buffer => Buffer.alloc(n, fill);
     void channelCalls.enqueue('c', [Buffer.from('m0')], undefined);
     await nextTurn();
+    /** Answers call k; the first byte of each publication the next call carries. */
+    const answerAndNext = async (k: number): Promise<string[]> => {
+      calls[k]!.answer(k + 1);
+      await nextTurn();
+      return calls[k + 1]!.names.map((n) => n[0]!);
+    };
     const third = Math.floor(MAX_SCRIPT_BATCH_BYTES / 3) + 1;
     for (const fill of ['a', 'b', 'c']) void channelCalls.enqueue('c', [bytes(third, fill)], undefined);
-    calls[0]!.answer(1);
-    await nextTurn();
-    assert.deepEqual(
-      calls[1]!.names.map((n) => n[0]),
-      ['a', 'b'],
-      'a third would go over the limit',
-    );
-    calls[1]!.answer(2);
-    await nextTurn();
-    assert.deepEqual(
-      calls[2]!.names.map((n) => n[0]),
-      ['c'],
-    );
+    assert.deepEqual(await answerAndNext(0), ['a', 'b'], 'a third would go over the limit');
+    assert.deepEqual(await answerAndNext(1), ['c']);
     for (const fill of ['d', 'e']) void channelCalls.enqueue('c', [bytes(MAX_SCRIPT_BATCH_BYTES / 2, fill)], undefined);
     void channelCalls.enqueue('c', [bytes(MAX_SCRIPT_BATCH_BYTES * 2, 'f')], undefined);
-    calls[2]!.answer(4);
-    await nextTurn();
-    assert.deepEqual(
-      calls[3]!.names.map((n) => n[0]),
-      ['d', 'e'],
-      'exactly the limit fits in one call',
-    );
-    calls[3]!.answer(5);
-    await nextTurn();
-    assert.deepEqual(
-      calls[4]!.names.map((n) => n.length),
-      [MAX_SCRIPT_BATCH_BYTES * 2],
-      'a larger publication goes alone',
-    );
+    assert.deepEqual(await answerAndNext(2), ['d', 'e'], 'exactly the limit fits in one call');
+    assert.deepEqual(await answerAndNext(3), ['f'], 'a larger publication goes alone');
+    assert.equal(calls[4]!.names[0]!.length, MAX_SCRIPT_BATCH_BYTES * 2);
   });
 
   it('a NOSCRIPT call after one that got through is sent again', async () => {
