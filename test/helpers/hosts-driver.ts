@@ -33,9 +33,10 @@ const out = (line: object): void => {
 
 async function run(start: Start): Promise<void> {
   const status = new Map<string, number>(start.hosts.map((h) => [h.name, 0]));
-  let polling = true;
-  const poll = (async () => {
-    while (polling) {
+  // Readiness is reported until the test says exit, also after the report: a host may become
+  // ready again after every client has caught up, and the test waits for that.
+  void (async () => {
+    for (;;) {
       let changed = false;
       for (const host of start.hosts) {
         const s = await fetch(`${host.http}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
@@ -62,8 +63,9 @@ async function run(start: Start): Promise<void> {
   const patient = new RecoveringClient([start.hosts[0]!.ws], [start.channel]);
   await Promise.all([...balanced.map((b) => b.client.start()), patient.start()]);
   out({ event: 'subscribed' });
+  let balancingOn = true;
   const balancing = (async () => {
-    while (polling) {
+    while (balancingOn) {
       for (const b of balanced) {
         if (status.get(b.at) !== 503) continue;
         const target = start.hosts.find((h) => status.get(h.name) === 200);
@@ -83,8 +85,8 @@ async function run(start: Start): Promise<void> {
   const everyone = [...balanced.map((b) => [b.home, b.client] as const), ['patient', patient] as const];
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline && everyone.some(([, c]) => c.logs.get(start.channel)!.data.length < expected.data.length)) await sleep(50);
-  polling = false;
-  await Promise.all([poll, balancing]);
+  balancingOn = false;
+  await balancing;
   const clients = Object.fromEntries(
     everyone.map(([name, c]) => {
       const log = c.logs.get(start.channel)!;
