@@ -4,7 +4,7 @@ import { pack } from 'msgpackr';
 import { Publisher } from '../../src/publisher/publisher';
 import { TestRedis } from '../helpers/redis-server';
 import { type Json, publishBatch, textOf } from '../helpers/http-publish';
-import { ServerProcess } from '../helpers/server-process';
+import { type ServerProcess, startReady, startReadyWith } from '../helpers/server-process';
 import { ClientPool } from '../helpers/test-client';
 
 const batch = publishBatch;
@@ -24,7 +24,8 @@ function batchSuite(name: string, extra: () => string[]): void {
     const pool = new ClientPool((query) => server.wsUrl(query));
 
     before(async () => {
-      server = await ServerProcess.start([
+      // Ready, not only listening: a publish before the broker is connected is answered 503.
+      server = await startReadyWith([
         '--port', '0', '--host', '127.0.0.1', '--max-message-size', '1000', '--max-batch-bytes', '20000',
         '--history-namespaces', 'none:=0/0', ...extra(),
       ]);
@@ -145,7 +146,7 @@ describe('Publisher.publishBatch', { timeout: 120_000 }, () => {
   let server: ServerProcess;
   const pool = new ClientPool((query) => server.wsUrl(query));
   before(async () => {
-    server = await ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--redis-prefix', 'pb:']);
+    server = await startReady(redis.url, ['--redis-prefix', 'pb:']);
   });
   after(async () => {
     await pool.closeAll();

@@ -1,7 +1,7 @@
 import { after, before } from 'node:test';
 import { deliverySuite } from '../helpers/delivery-suite';
 import { TestRedis } from '../helpers/redis-server';
-import { ServerProcess } from '../helpers/server-process';
+import { startReadyWith } from '../helpers/server-process';
 
 let redis: TestRedis;
 before(async () => {
@@ -12,6 +12,7 @@ after(async () => {
 });
 
 // The suite publishes over WebSocket: client publishing is off by default, so it is enabled here.
+// Ready, not only listening: a publish before the broker is connected is answered 503.
 deliverySuite('redis broker', () =>
-  ServerProcess.start(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--max-message-size', '4096', '--max-subscriptions-per-connection', '8', '--history-size', '0', '--client-publish', '*']),
+  startReadyWith(['--port', '0', '--host', '127.0.0.1', '--redis-url', redis.url, '--max-message-size', '4096', '--max-subscriptions-per-connection', '8', '--history-size', '0', '--client-publish', '*']),
 );
