@@ -5,7 +5,7 @@ import { Publisher } from '../../src/publisher/publisher';
 import { freePort } from '../helpers/free-port';
 import { scrapeMetrics } from '../helpers/metrics-text';
 import { TestRedis } from '../helpers/redis-server';
-import { ServerProcess } from '../helpers/server-process';
+import { type ServerProcess, startReadyWith } from '../helpers/server-process';
 import { TestClient, httpPublish } from '../helpers/test-client';
 import { waitFor } from '../helpers/wait';
 
@@ -38,14 +38,15 @@ describe('several processes on one Redis', { timeout: 240_000 }, () => {
 
   before(async () => {
     redis = await TestRedis.start();
-    a = await ServerProcess.start([...BASE, '--port', '0', '--redis-url', redis.url]);
-    b = await ServerProcess.start([...BASE, '--port', '0', '--redis-url', redis.url]);
+    // Ready, not only listening: the tests subscribe and publish at once.
+    a = await startReadyWith([...BASE, '--port', '0', '--redis-url', redis.url]);
+    b = await startReadyWith([...BASE, '--port', '0', '--redis-url', redis.url]);
     // c and d share one port through SO_REUSEPORT (a port the kernel picked for port 0 is not shareable).
     const shared = String(await freePort());
     adminC = await freePort();
-    c = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url, '--admin-port', String(adminC)]);
+    c = await startReadyWith([...BASE, '--port', shared, '--redis-url', redis.url, '--admin-port', String(adminC)]);
     adminD = await freePort();
-    d = await ServerProcess.start([...BASE, '--port', shared, '--redis-url', redis.url, '--admin-port', String(adminD)]);
+    d = await startReadyWith([...BASE, '--port', shared, '--redis-url', redis.url, '--admin-port', String(adminD)]);
   });
   after(async () => {
     await Promise.allSettled(clients.map((cl) => cl.close()));
