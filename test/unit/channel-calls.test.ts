@@ -93,11 +93,7 @@ describe('ChannelCalls: ordered script calls per channel', () => {
   });
 
   it('two NOSCRIPT calls wait for each other and go again in their order, the first with the text', async () => {
-    const { calls, publish } = setup();
-    const a = publish('c', 'a');
-    await nextTurn();
-    const b = publish('c', 'b');
-    await nextTurn();
+    const { calls, publish, a, b } = await twoUnanswered();
     const waiting = publish('c', 'w');
     calls[0]!.fail(noScript());
     await nextTurn();
@@ -214,11 +210,7 @@ describe('ChannelCalls: ordered script calls per channel', () => {
   });
 
   it('a NOSCRIPT call after one that got through is sent again', async () => {
-    const { calls, publish } = setup();
-    const a = publish('c', 'a');
-    await nextTurn();
-    const b = publish('c', 'b');
-    await nextTurn();
+    const { calls, a, b } = await twoUnanswered();
     calls[0]!.answer(1);
     calls[1]!.fail(noScript());
     assert.deepEqual(offsets(await a), [1]);
